@@ -1,0 +1,181 @@
+// Command 01-uts runs a command with a hostname of its own: chapter 01 of
+// nslab.
+//
+// The parent runs this same binary again through /proc/self/exe (package
+// reexec explains why Go needs that) with CLONE_NEWUTS in the clone flags,
+// so the child is born in a new UTS namespace. That namespace starts as a
+// copy of the host's hostname and NIS domain name; the child changes them,
+// runs the command, and the parent shows afterwards that the host's names
+// are untouched.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/doctor"
+	"nslab/01-uts/explain"
+	"nslab/01-uts/nsinfo"
+	"nslab/01-uts/reexec"
+	"nslab/01-uts/uts"
+)
+
+const prog = "01-uts"
+
+const summary = `Chapter 01, UTS namespaces: the command runs in a new UTS namespace with
+its own hostname and NIS domain name, while the host's stay as they were.`
+
+// config holds what the flags asked for.
+type config struct {
+	hostname   string
+	domainname string // "" keeps the copy of the host's
+	user       bool
+	command    []string
+}
+
+func main() {
+	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]", summary)
+	var cfg config
+	p.Flags.StringVar(&cfg.hostname, "hostname", "nslab-01", "hostname inside the new UTS namespace")
+	p.Flags.StringVar(&cfg.domainname, "domainname", "", "NIS domain name inside (default: keep the host's)")
+	p.Flags.BoolVar(&cfg.user, "user", false, "also create a user namespace, so a regular user can run this (chapter 03)")
+	cfg.command = p.Parse(os.Args[1:])
+	if p.Check {
+		doctor.Exit(prog, checks())
+	}
+	var err error
+	if reexec.Stage() == "child" {
+		err = child(cfg, explain.New(p.Verbose, "child"))
+	} else {
+		err = parent(cfg, p.Flags.Changed("domainname"), explain.New(p.Verbose, "parent"))
+	}
+	cli.Exit(prog, err)
+}
+
+// parent validates the names, starts the child in a new UTS namespace,
+// waits for it, and ends with the child's exit status.
+func parent(cfg config, domainGiven bool, log *explain.Log) error {
+	if err := uts.CheckName("hostname", cfg.hostname); err != nil {
+		return cli.Failf("%v", err)
+	}
+	if domainGiven {
+		if err := uts.CheckName("domain name", cfg.domainname); err != nil {
+			return cli.Failf("%v", err)
+		}
+	}
+	before, err := describe()
+	if err != nil {
+		return cli.Failf("%v", err)
+	}
+	fmt.Fprintf(os.Stderr, "host:   %s\n", before)
+
+	cmd := childCommand(cfg, log)
+	status, err := cli.Run(cmd)
+	if err != nil {
+		return startError(err)
+	}
+
+	after, err := describe()
+	if err != nil {
+		return cli.Failf("%v", err)
+	}
+	verdict := "unchanged"
+	if after != before {
+		verdict = "CHANGED"
+	}
+	fmt.Fprintf(os.Stderr, "host:   %s (%s)\n", after, verdict)
+	os.Exit(status)
+	return nil
+}
+
+// childCommand builds the command that runs this binary again inside a new
+// UTS namespace (and a new user namespace with --user).
+func childCommand(cfg config, log *explain.Log) *exec.Cmd {
+	flags := uintptr(syscall.CLONE_NEWUTS)
+	shell := "unshare --uts"
+	attr := &syscall.SysProcAttr{}
+	if cfg.user {
+		// Chapter 03 writes these maps by hand; here Go's shortcut maps
+		// our own uid and gid to root inside.
+		flags |= syscall.CLONE_NEWUSER
+		shell = "unshare --user --map-root-user --uts"
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: 0, HostID: os.Getgid(), Size: 1}}
+	}
+	attr.Cloneflags = flags
+	log.Note("Go cannot fork and go on running Go code, so the child is this same binary again: /proc/self/exe")
+	log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
+		shell+" "+strings.Join(os.Args, " "))
+
+	cmd := reexec.Command("child", os.Args[1:]...)
+	cmd.SysProcAttr = attr
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	return cmd
+}
+
+// startError explains why the child could not be started.
+func startError(err error) error {
+	if errors.Is(err, syscall.EPERM) {
+		return cli.Failf("clone(CLONE_NEWUTS): operation not permitted — run as root, or add --user (chapter 03 explains user namespaces)")
+	}
+	return cli.Failf("starting the child: %v", err)
+}
+
+// child runs inside the new UTS namespace: it sets the names, then runs the
+// command, a shell, or prints a report.
+func child(cfg config, log *explain.Log) error {
+	log.Note("this process was born in a new UTS namespace, a copy of the host's names")
+	if err := uts.SetHostname(cfg.hostname, log); err != nil {
+		return cli.Failf("%v — run as root, or add --user (chapter 03)", err)
+	}
+	if cfg.domainname != "" {
+		if err := uts.SetDomainname(cfg.domainname, log); err != nil {
+			return cli.Failf("%v", err)
+		}
+	}
+	here, err := describe()
+	if err != nil {
+		return cli.Failf("%v", err)
+	}
+	command := cfg.command
+	if len(command) == 0 && !cli.Interactive() {
+		fmt.Printf("child:  %s\n", here)
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "child:  %s\n", here)
+	if len(command) == 0 {
+		command = []string{cli.Shell()}
+		fmt.Fprintf(os.Stderr, "child:  starting %s; try `hostname`, then `exit` to leave\n", command[0])
+	}
+	log.Step(fmt.Sprintf("execve(%q)", command[0]), "exec "+strings.Join(command, " "))
+	return cli.Exec(command, os.Environ())
+}
+
+// describe returns the calling process's hostname, domain name and UTS
+// namespace as one line.
+func describe() (string, error) {
+	host, domain, err := uts.Names()
+	if err != nil {
+		return "", err
+	}
+	link, err := nsinfo.Link(0, "uts")
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s  hostname=%s  domainname=%s", link, host, domain), nil
+}
+
+// checks lists what this chapter needs from the machine.
+func checks() []doctor.Result {
+	uts, _ := nsinfo.Lookup("uts")
+	return []doctor.Result{
+		doctor.Kernel(uts),
+		doctor.Root(prog),
+		doctor.Unshare(uts.Flag),
+	}
+}

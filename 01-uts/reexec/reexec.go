@@ -1,0 +1,44 @@
+// Package reexec is the workbook's answer to a Go limitation: a Go program
+// cannot fork and then keep running Go code in the child.
+//
+// The Go runtime is multithreaded from the start (the garbage collector and
+// the scheduler run their own threads). fork(2) copies only the calling
+// thread, so a forked child would hold locks owned by threads that no longer
+// exist. That is why Go has no fork; os/exec uses clone(2) and immediately
+// execve(2)s a new program. To run our own code in the child, with
+// namespaces that clone created, we execute ourselves again:
+// /proc/self/exe always names the running binary, even if it was moved or
+// started by a relative path. A marker in argv[0] tells the new process
+// which side it is on.
+//
+// This is also why the namespace flags go on exec.Cmd.SysProcAttr: the
+// clone that starts the child creates the namespaces, and the child is born
+// inside them.
+package reexec
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// marker starts argv[0] of a re-executed process, e.g. "nslab:child".
+const marker = "nslab:"
+
+// Command returns a command that runs this same program again as the given
+// stage ("child", "init", ...). args are the arguments after argv[0]; the
+// caller sets SysProcAttr and the standard streams.
+func Command(stage string, args ...string) *exec.Cmd {
+	cmd := exec.Command("/proc/self/exe", args...)
+	cmd.Args[0] = marker + stage
+	return cmd
+}
+
+// Stage returns the stage this process was started as, or "" when it was
+// started by a person (or a test) rather than by Command.
+func Stage() string {
+	if len(os.Args) == 0 || !strings.HasPrefix(os.Args[0], marker) {
+		return ""
+	}
+	return strings.TrimPrefix(os.Args[0], marker)
+}

@@ -1,0 +1,68 @@
+# nslab — Linux namespaces, one small Go program at a time.
+# `make help` lists the targets. Targets marked (root) need sudo.
+
+SHELL := /bin/bash
+# sudo resets PATH to a secure_path that often lacks Go's directory.
+GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
+export CGO_ENABLED := 0
+
+CHAPTERS := 01-uts
+BIN := bin
+ROOTFS ?= rootfs
+ROOTFS_TAR ?=
+ARGS ?=
+
+# need-root prints one line and stops when the target runs without root.
+need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
+
+.PHONY: help build run-01 test test-01 rootfs doctor clean fmt vet check-go
+
+help: ## list the targets
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
+
+check-go:
+	@[ -x "$(GO)" ] || { echo "Go not found: install Go 1.18 or newer (https://go.dev/doc/install)"; exit 2; }
+
+build: check-go ## build every chapter into bin/
+	@mkdir -p $(BIN)
+	@for c in $(CHAPTERS); do $(GO) build -o $(BIN)/$$c ./$$c || exit 1; done
+	@# Built with sudo? Give bin/ back to the user, so a later plain make works.
+	@if [ -n "$${SUDO_UID:-}" ]; then chown -R "$$SUDO_UID:$${SUDO_GID:-$$SUDO_UID}" $(BIN); fi
+
+run-01: build ## (root) chapter 01: a private hostname, e.g. ARGS='--hostname lab -- hostname'
+	$(need-root)
+	@./$(BIN)/01-uts $(ARGS)
+
+test: check-go ## (root) run every test; fails if any test skips
+	$(need-root)
+	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
+	$(GO) test -p 1 -count=1 -v ./... 2>&1 | tee $$log | grep -E '^(--- FAIL|--- SKIP|FAIL|ok |panic:)'; \
+	status=$${PIPESTATUS[0]}; \
+	if grep -q -- '--- SKIP' $$log; then echo "make test: tests skipped as root (see --- SKIP above)"; exit 1; fi; \
+	if [ $$status != 0 ]; then grep -B2 -A20 -- '--- FAIL' $$log | head -200; exit $$status; fi
+
+test-01: check-go ## (root) test chapter 01 only
+	$(need-root)
+	$(GO) test -count=1 ./01-uts/...
+
+rootfs: $(ROOTFS)/bin/sh ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar.gz
+
+$(ROOTFS)/bin/sh:
+	@rm -rf $(ROOTFS)
+	@./scripts/mkrootfs.sh $(ROOTFS) $(ROOTFS_TAR)
+
+doctor: build ## check every chapter's needs on this machine, with the fix for each FAIL
+	@failed=0; for c in $(CHAPTERS); do ./$(BIN)/$$c --check || failed=$$((failed+1)); echo; done; \
+	total=$(words $(CHAPTERS)); \
+	echo "doctor: $$((total-failed)) of $$total chapters ready on this machine$$( [ $$failed = 0 ] || echo '; fix the FAIL lines above')"; \
+	[ $$failed = 0 ]
+
+clean: ## remove bin/ and rootfs/
+	rm -rf $(BIN) $(ROOTFS)
+
+fmt: check-go ## format the Go code
+	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
+
+vet: check-go ## go vet, and list unformatted files
+	$(GO) vet ./...
+	@out=$$(gofmt -l .); [ -z "$$out" ] || { echo "not gofmt-ed: $$out"; exit 1; }

@@ -1,0 +1,140 @@
+package labtest
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// HostState is what a program could leave behind on the host: network
+// links, named network namespaces, mounts, files under /run/nslab, and the
+// file descriptors of the test process itself.
+type HostState struct {
+	Links  []string
+	NetNS  []string
+	Mounts []string
+	Run    []string
+	FDs    int
+}
+
+// Snapshot reads the host's current state.
+func Snapshot(t testing.TB) HostState {
+	t.Helper()
+	return HostState{
+		Links:  dirNames("/sys/class/net"),
+		NetNS:  dirNames("/run/netns"),
+		Mounts: Mounts(t, "/proc/self/mountinfo"),
+		Run:    tree("/run/nslab"),
+		FDs:    len(dirNames("/proc/self/fd")),
+	}
+}
+
+// NoTrace records the host's state now and, when the test ends, fails it
+// if the state differs. Deleting a network namespace frees its devices
+// asynchronously, so the comparison is retried for a few seconds.
+func NoTrace(t testing.TB) {
+	t.Helper()
+	before := Snapshot(t)
+	t.Cleanup(func() {
+		var after HostState
+		for i := 0; i < 50; i++ {
+			after = Snapshot(t)
+			if reflect.DeepEqual(before, after) {
+				return
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		t.Errorf("the host changed:\n%s", diff(before, after))
+	})
+}
+
+func diff(a, b HostState) string {
+	var out strings.Builder
+	list := func(name string, x, y []string) {
+		for _, s := range minus(y, x) {
+			fmt.Fprintf(&out, "  + %s %s\n", name, s)
+		}
+		for _, s := range minus(x, y) {
+			fmt.Fprintf(&out, "  - %s %s\n", name, s)
+		}
+	}
+	list("link", a.Links, b.Links)
+	list("netns", a.NetNS, b.NetNS)
+	list("mount", a.Mounts, b.Mounts)
+	list("/run/nslab", a.Run, b.Run)
+	if a.FDs != b.FDs {
+		fmt.Fprintf(&out, "  open fds of the test: %d before, %d after\n", a.FDs, b.FDs)
+	}
+	return out.String()
+}
+
+// minus returns the strings of x that are not in y.
+func minus(x, y []string) []string {
+	in := map[string]bool{}
+	for _, s := range y {
+		in[s] = true
+	}
+	var out []string
+	for _, s := range x {
+		if !in[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Mounts reads a mountinfo file and returns one "mount point, type,
+// source" line per mount, sorted, leaving out the numbers that change
+// between two reads of the same table.
+func Mounts(t testing.TB, mountinfo string) []string {
+	t.Helper()
+	f, err := os.Open(mountinfo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var mounts []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw
+		pre, post, _ := strings.Cut(sc.Text(), " - ")
+		f1, f2 := strings.Fields(pre), strings.Fields(post)
+		if len(f1) < 5 || len(f2) < 2 {
+			continue
+		}
+		mounts = append(mounts, f1[4]+" "+f2[0]+" "+f2[1])
+	}
+	sort.Strings(mounts)
+	return mounts
+}
+
+// dirNames lists a directory; a missing directory is empty.
+func dirNames(dir string) []string {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// tree lists every path under root; a missing root is empty.
+func tree(root string) []string {
+	var paths []string
+	_ = filepath.Walk(root, func(path string, _ os.FileInfo, err error) error {
+		if err == nil && path != root {
+			paths = append(paths, path)
+		}
+		return nil
+	})
+	return paths
+}

@@ -1,0 +1,194 @@
+// Package labtest is what the chapters' tests share: build a chapter's
+// binary, run it (as root or as another uid) and look at the host from
+// outside to prove that nothing was left behind.
+//
+// Tests that need root skip when not run as root; as root, nothing skips.
+package labtest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Nobody is the uid (and gid) that stands for an unprivileged learner.
+const Nobody = 65534
+
+// NeedRoot skips the test when it does not run as root.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: run `sudo make test`")
+	}
+}
+
+// Main builds the packages named by the keys of builds (directories
+// relative to the test's package, "." for the chapter itself), stores each
+// binary's path in the matching string, runs the tests and removes the
+// binaries. Binaries are built static and readable by every uid, so a test
+// can run them as Nobody.
+func Main(m *testing.M, builds map[string]*string) {
+	dir, err := os.MkdirTemp("", "nslab-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(2)
+	}
+	code := func() int {
+		defer os.RemoveAll(dir)
+		if err := os.Chmod(dir, 0o755); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		for pkg, path := range builds {
+			bin, err := Build(pkg, dir)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 2
+			}
+			*path = bin
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// Build compiles the main package in pkgDir into dir and returns the
+// binary's path.
+func Build(pkgDir, dir string) (string, error) {
+	abs, err := filepath.Abs(pkgDir)
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, filepath.Base(abs))
+	cmd := exec.Command("go", "build", "-o", out, ".")
+	cmd.Dir = abs
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build %s: %v\n%s", pkgDir, err, msg)
+	}
+	return out, nil
+}
+
+// Result is what a finished command printed and its exit status.
+type Result struct {
+	Stdout string
+	Stderr string
+	Code   int
+}
+
+// Opts adjusts how Run starts a command.
+type Opts struct {
+	UID     int           // run as this uid and gid; 0 keeps root
+	Stdin   string        // fed to standard input
+	Env     []string      // extra environment variables
+	Timeout time.Duration // default one minute
+}
+
+// Run runs a command to completion and returns its output and status.
+func Run(t testing.TB, name string, args ...string) Result {
+	t.Helper()
+	return RunOpts(t, Opts{}, name, args...)
+}
+
+// RunAs runs a command as the given uid (and the same gid), with no
+// supplementary groups.
+func RunAs(t testing.TB, uid int, name string, args ...string) Result {
+	t.Helper()
+	return RunOpts(t, Opts{UID: uid}, name, args...)
+}
+
+// RunOpts runs a command with options. A command still running after the
+// timeout is killed with its whole process group and fails the test.
+func RunOpts(t testing.TB, o Opts, name string, args ...string) Result {
+	t.Helper()
+	if o.Timeout == 0 {
+		o.Timeout = time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	cmd := Command(o, name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Fatalf("%s %s: still running after %v\nstdout:\n%s\nstderr:\n%s",
+			name, strings.Join(args, " "), o.Timeout, stdout.String(), stderr.String())
+	}
+	r := Result{Stdout: stdout.String(), Stderr: stderr.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case err == nil:
+	case errors.As(err, &exitErr):
+		ws := exitErr.Sys().(syscall.WaitStatus)
+		r.Code = ws.ExitStatus()
+		if ws.Signaled() {
+			r.Code = 128 + int(ws.Signal())
+		}
+	default:
+		t.Fatalf("%s: %v", name, err)
+	}
+	return r
+}
+
+// Command prepares a command in its own process group, so that a test can
+// signal or kill it together with everything it started.
+func Command(o Opts, name string, args ...string) *exec.Cmd {
+	cmd := exec.Command(name, args...)
+	cmd.Env = append(os.Environ(), o.Env...)
+	cmd.Stdin = strings.NewReader(o.Stdin)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if o.UID != 0 {
+		cmd.SysProcAttr.Credential = &syscall.Credential{Uid: uint32(o.UID), Gid: uint32(o.UID)}
+		cmd.Dir = "/"
+	}
+	return cmd
+}
+
+// Want fails the test unless the command ended with the given status.
+func (r Result) Want(t testing.TB, code int) Result {
+	t.Helper()
+	if r.Code != code {
+		t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", r.Code, code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// Output is stdout and stderr together, for messages that may be on either.
+func (r Result) Output() string { return r.Stdout + r.Stderr }
+
+// Contains fails the test unless the output contains every string.
+func (r Result) Contains(t testing.TB, wants ...string) Result {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(r.Output(), w) {
+			t.Fatalf("output lacks %q\nstdout:\n%s\nstderr:\n%s", w, r.Stdout, r.Stderr)
+		}
+	}
+	return r
+}
+
+// Lines splits output into lines, without the trailing empty one.
+func Lines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
