@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export CGO_ENABLED := 0
 
-CHAPTERS := 01-uts
+CHAPTERS := 01-uts 02-mount
 BIN := bin
 ROOTFS ?= rootfs
 ROOTFS_TAR ?=
@@ -15,7 +15,7 @@ ARGS ?=
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
 
-.PHONY: help build run-01 test test-01 rootfs doctor clean fmt vet check-go
+.PHONY: help build run-01 run-02 test test-01 test-02 rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -33,6 +33,10 @@ run-01: build ## (root) chapter 01: a private hostname, e.g. ARGS='--hostname la
 	$(need-root)
 	@./$(BIN)/01-uts $(ARGS)
 
+run-02: build ## (root) chapter 02: a private mount table; ARGS='--demo-propagation' shows the leak
+	$(need-root)
+	@./$(BIN)/02-mount $(ARGS)
+
 test: check-go ## (root) run every test; fails if any test skips
 	$(need-root)
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
@@ -44,6 +48,10 @@ test: check-go ## (root) run every test; fails if any test skips
 test-01: check-go ## (root) test chapter 01 only
 	$(need-root)
 	$(GO) test -count=1 ./01-uts/...
+
+test-02: check-go ## (root) test chapter 02 only
+	$(need-root)
+	$(GO) test -count=1 ./02-mount/...
 
 rootfs: $(ROOTFS)/bin/sh ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar.gz
 
