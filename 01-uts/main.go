@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 	"syscall"
 
 	"nslab/01-uts/cli"
@@ -110,7 +109,7 @@ func childCommand(cfg config, log *explain.Log) *exec.Cmd {
 	attr.Cloneflags = flags
 	log.Note("Go cannot fork and go on running Go code, so the child is this same binary again: /proc/self/exe")
 	log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
-		shell+" "+strings.Join(os.Args, " "))
+		shell+" "+explain.Command(os.Args...))
 
 	cmd := reexec.Command("child", os.Args[1:]...)
 	cmd.SysProcAttr = attr
@@ -152,7 +151,7 @@ func child(cfg config, log *explain.Log) error {
 		command = []string{cli.Shell()}
 		fmt.Fprintf(os.Stderr, "child:  starting %s; try `hostname`, then `exit` to leave\n", command[0])
 	}
-	log.Step(fmt.Sprintf("execve(%q)", command[0]), "exec "+strings.Join(command, " "))
+	log.Step(fmt.Sprintf("execve(%q)", command[0]), "exec "+explain.Command(command...))
 	return cli.Exec(command, os.Environ())
 }
 

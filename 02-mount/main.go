@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 
 	"nslab/01-uts/cli"
@@ -174,7 +173,7 @@ func childCommand(stage string, cfg config, log *explain.Log) *exec.Cmd {
 	}
 	args = append(append(args, "--"), cfg.command...)
 	log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
-		shell+" "+prog+" "+strings.Join(args, " "))
+		shell+" "+explain.Command(append([]string{prog}, args...)...))
 
 	cmd := reexec.Command(stage, args...)
 	cmd.SysProcAttr = attr
@@ -290,7 +289,7 @@ func runCommand(cfg config, hello string, log *explain.Log) error {
 		command = []string{cli.Shell()}
 		fmt.Fprintf(os.Stderr, "child:  starting %s; try `findmnt -R %s` or `cat %s`, then `exit`\n", command[0], cfg.dir, hello)
 	}
-	log.Step(fmt.Sprintf("execve(%q)", command[0]), "exec "+strings.Join(command, " "))
+	log.Step(fmt.Sprintf("execve(%q)", command[0]), "exec "+explain.Command(command...))
 	return cli.Exec(command, os.Environ())
 }
 

@@ -23,12 +23,17 @@ var ForwardedSignals = []os.Signal{
 // because a namespace's first process may not be in the terminal's
 // process group; a duplicate Ctrl-C for one that is does no harm.
 func Run(cmd *exec.Cmd) (int, error) {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, ForwardedSignals...)
-	defer signal.Stop(sigs)
 	if err := cmd.Start(); err != nil {
 		return 0, err
 	}
+	return Wait(cmd)
+}
+
+// Wait is Run for a command that was already started.
+func Wait(cmd *exec.Cmd) (int, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, ForwardedSignals...)
+	defer signal.Stop(sigs)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	for {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 )
 
 // marker starts argv[0] of a re-executed process, e.g. "nslab:child".
@@ -41,4 +42,11 @@ func Stage() string {
 		return ""
 	}
 	return strings.TrimPrefix(os.Args[0], marker)
+}
+
+// Exec replaces this process with this same program in another stage,
+// keeping its PID and its namespaces. Capabilities are computed anew by
+// execve(2), which is sometimes the point.
+func Exec(stage string, args ...string) error {
+	return syscall.Exec("/proc/self/exe", append([]string{marker + stage}, args...), os.Environ())
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -184,6 +185,18 @@ func (r Result) Contains(t testing.TB, wants ...string) Result {
 	return r
 }
 
+// Matches fails the test unless the output matches every regular
+// expression.
+func (r Result) Matches(t testing.TB, patterns ...string) Result {
+	t.Helper()
+	for _, p := range patterns {
+		if !regexp.MustCompile(p).MatchString(r.Output()) {
+			t.Fatalf("output does not match %q\nstdout:\n%s\nstderr:\n%s", p, r.Stdout, r.Stderr)
+		}
+	}
+	return r
+}
+
 // Lines splits output into lines, without the trailing empty one.
 func Lines(s string) []string {
 	s = strings.TrimRight(s, "\n")
@@ -191,4 +204,20 @@ func Lines(s string) []string {
 		return nil
 	}
 	return strings.Split(s, "\n")
+}
+
+// SharedDir returns a new directory that every uid may write to (mode
+// 1777, like /tmp), removed when the test ends. t.TempDir is not enough:
+// its parent is closed to other uids.
+func SharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "nslab-shared-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o1777); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
