@@ -19,12 +19,26 @@ package reexec
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 )
 
 // marker starts argv[0] of a re-executed process, e.g. "nslab:child".
 const marker = "nslab:"
+
+// A process started as /proc/self/exe is named "exe" in ps and in
+// /proc/PID/stat, which helps nobody. When this process was re-executed,
+// give it the name of the binary again. Writing /proc/self/comm renames the
+// whole process, whichever thread does it.
+func init() {
+	if Stage() == "" {
+		return
+	}
+	if exe, err := os.Executable(); err == nil {
+		_ = os.WriteFile("/proc/self/comm", []byte(filepath.Base(exe)), 0)
+	}
+}
 
 // Command returns a command that runs this same program again as the given
 // stage ("child", "init", ...). args are the arguments after argv[0]; the

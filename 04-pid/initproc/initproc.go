@@ -1,0 +1,120 @@
+// Package initproc is a minimal init for PID 1 of a PID namespace, the
+// job tini or dumb-init does in a Docker container. 06-container runs its
+// commands under it.
+//
+// PID 1 has two duties the kernel gives no other process:
+//
+//   - Orphans are re-parented to it. When they exit, they stay zombies —
+//     dead, but holding a PID and a process-table slot — until PID 1 calls
+//     wait(2) for them. A program that was never written to be PID 1 never
+//     does.
+//   - The kernel delivers a signal to PID 1 only if PID 1 has installed a
+//     handler for it (SIGKILL and SIGSTOP from an ancestor namespace
+//     excepted). Without one, "kill -TERM 1" does nothing at all.
+//
+// So Run starts the real command as a child, handles the signals a person
+// sends and passes them on, reaps every child that exits, and returns the
+// command's status when the command exits. When PID 1 then exits, the
+// kernel kills whatever is left in the namespace.
+package initproc
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"os/signal"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"nslab/01-uts/cli"
+)
+
+// Options adjust Run. The zero value forwards cli.ForwardedSignals and
+// starts the command with cmd.Start.
+type Options struct {
+	// Signals to pass on to the command; nil means cli.ForwardedSignals.
+	Signals []os.Signal
+	// Start starts the command. 06-container replaces it to start the
+	// command from a thread with fewer privileges.
+	Start func(*exec.Cmd) error
+	// Reaped is called for every process reaped that was not the command:
+	// the orphans.
+	Reaped func(pid int, ws unix.WaitStatus)
+	// Forwarded is called for every signal passed on.
+	Forwarded func(os.Signal)
+}
+
+// Run starts cmd, forwards signals to it, reaps every child that exits,
+// and returns cmd's exit status — 128+N if a signal N killed it — once cmd
+// has exited. cmd's standard streams must be nil or *os.File: Run reaps
+// children itself, so it never calls cmd.Wait, which is what would copy
+// other streams.
+//
+// An error means the command could not be started; its exit status then
+// follows the convention of 126 (cannot run) and 127 (not found).
+func Run(cmd *exec.Cmd, opts Options) (int, error) {
+	signals := opts.Signals
+	if signals == nil {
+		signals = cli.ForwardedSignals
+	}
+	sigs := make(chan os.Signal, 64)
+	// SIGCHLD wakes the loop when a child exits; several exits may arrive
+	// as one signal, so each wake-up reaps until nothing is left.
+	signal.Notify(sigs, append([]os.Signal{syscall.SIGCHLD}, signals...)...)
+	defer signal.Stop(sigs)
+
+	start := opts.Start
+	if start == nil {
+		start = (*exec.Cmd).Start
+	}
+	if err := start(cmd); err != nil {
+		return startStatus(err), err
+	}
+	main := cmd.Process.Pid
+	for {
+		if status, done := reap(main, opts.Reaped); done {
+			cmd.Process.Release()
+			return status, nil
+		}
+		sig := <-sigs
+		if sig == syscall.SIGCHLD {
+			continue
+		}
+		if opts.Forwarded != nil {
+			opts.Forwarded(sig)
+		}
+		_ = unix.Kill(main, sig.(syscall.Signal))
+	}
+}
+
+// reap collects every child that has exited, without blocking. done is set
+// when one of them was the main command.
+func reap(main int, reaped func(int, unix.WaitStatus)) (status int, done bool) {
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.EINTR {
+			continue
+		}
+		if pid <= 0 || err != nil {
+			return status, done
+		}
+		if pid == main {
+			status, done = cli.WaitStatus(syscall.WaitStatus(ws)), true
+		} else if reaped != nil {
+			reaped(pid, ws)
+		}
+	}
+}
+
+// startStatus maps a failure to start the command to 126 or 127.
+func startStatus(err error) int {
+	if cli.CodeOf(err) != cli.ExitSetup {
+		return cli.CodeOf(err)
+	}
+	if errors.Is(err, os.ErrNotExist) || errors.Is(err, exec.ErrNotFound) {
+		return cli.ExitNotFound
+	}
+	return cli.ExitCannotRun
+}
