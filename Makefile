@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export CGO_ENABLED := 0
 
-CHAPTERS := 01-uts 02-mount 03-user 04-pid
+CHAPTERS := 01-uts 02-mount 03-user 04-pid 05-net
 BIN := bin
 ROOTFS ?= rootfs
 ROOTFS_TAR ?=
@@ -15,7 +15,7 @@ ARGS ?=
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
 
-.PHONY: help build run-01 run-02 run-03 run-04 test test-01 test-02 test-03 test-04 rootfs doctor clean fmt vet check-go
+.PHONY: help build run-01 run-02 run-03 run-04 run-05 test test-01 test-02 test-03 test-04 test-05 rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -44,6 +44,10 @@ run-04: build ## (root) chapter 04: PID 1 and a tiny ps; ARGS='--demo zombies' (
 	$(need-root)
 	@./$(BIN)/04-pid $(ARGS)
 
+run-05: build ## (root) chapter 05: lo, veth pairs and a bridge, step by step; ARGS='--pause'
+	$(need-root)
+	@./$(BIN)/05-net $(ARGS)
+
 test: check-go ## (root) run every test; fails if any test skips
 	$(need-root)
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
@@ -67,6 +71,10 @@ test-03: check-go ## (root) test chapter 03 only (the tests run it as uid 65534)
 test-04: check-go ## (root) test chapter 04 only
 	$(need-root)
 	$(GO) test -count=1 ./04-pid/...
+
+test-05: check-go ## (root) test chapter 05 only
+	$(need-root)
+	$(GO) test -count=1 ./05-net/...
 
 rootfs: $(ROOTFS)/bin/sh ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar.gz
 

@@ -79,6 +79,12 @@ func Kernel(k nsinfo.Kind) Result {
 	return Pass("kernel has %s namespaces (%s, since Linux %s)", k.File, k.FlagName, k.Since)
 }
 
+// Unshare runs on throwaway threads; keep them off the main thread, which
+// Go cannot throw away (package netns explains).
+func init() {
+	runtime.LockOSThread()
+}
+
 // Unshare checks that this process may create namespaces of the given
 // kinds by really doing it, on a thread that is then thrown away.
 //

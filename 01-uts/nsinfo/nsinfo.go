@@ -81,9 +81,15 @@ func Link(pid int, file string) (string, error) {
 
 // Inode returns the inode number that identifies the namespace.
 func Inode(pid int, file string) (uint64, error) {
-	var st syscall.Stat_t
-	if err := syscall.Stat(Path(pid, file), &st); err != nil {
+	fi, err := os.Stat(Path(pid, file))
+	if err != nil {
 		return 0, err
 	}
-	return st.Ino, nil
+	return InodeOf(fi), nil
+}
+
+// InodeOf returns the inode number of a stat result, for a namespace file
+// opened some other way (/proc/self/fd/N, /run/netns/NAME).
+func InodeOf(fi os.FileInfo) uint64 {
+	return fi.Sys().(*syscall.Stat_t).Ino
 }

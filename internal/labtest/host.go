@@ -120,7 +120,7 @@ func dirNames(dir string) []string {
 	if err != nil {
 		return nil
 	}
-	names := make([]string, 0, len(entries))
+	var names []string
 	for _, e := range entries {
 		names = append(names, e.Name())
 	}

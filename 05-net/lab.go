@@ -1,0 +1,144 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"nslab/01-uts/explain"
+	"nslab/05-net/netlink"
+	"nslab/05-net/netns"
+)
+
+// lab is the state of the walk-through: the plan, the host's netlink
+// socket, the namespaces made so far (with a netlink socket inside each),
+// and the list of things to undo.
+type lab struct {
+	ctx   context.Context
+	plan  *plan
+	host  *netlink.Conn
+	log   *explain.Log
+	pause bool
+
+	ns         map[string]*netns.NS
+	conn       map[string]*netlink.Conn
+	undos      []undo
+	createdDir bool // whether this run created /run/netns, to remove it at the end
+}
+
+// undo removes one thing the walk-through created.
+type undo struct {
+	what string
+	fn   func() error
+}
+
+// onUndo records how to remove what was just created. Undos run in
+// reverse order, like defers.
+func (l *lab) onUndo(what string, fn func() error) {
+	l.undos = append(l.undos, undo{what, fn})
+}
+
+// undo removes everything, newest first, and keeps going past failures.
+func (l *lab) undo() error {
+	var first error
+	for i := len(l.undos) - 1; i >= 0; i-- {
+		if err := l.undos[i].fn(); err != nil && first == nil {
+			first = fmt.Errorf("%s: %w", l.undos[i].what, err)
+		}
+	}
+	n := len(l.undos)
+	l.undos = nil
+	if n > 0 {
+		fmt.Printf("\ncleanup: removed the %d things the walk-through created; the host's links and %s are as before\n", n, netns.RunDir)
+	}
+	return first
+}
+
+// walk runs the steps in order, stopping at the first failure or signal.
+func (l *lab) walk() error {
+	l.ns, l.conn = map[string]*netns.NS{}, map[string]*netlink.Conn{}
+	steps := []struct {
+		title string
+		run   func() error
+	}{
+		{"a new network namespace has only lo, and it is down", l.stepNew},
+		{"bring lo up", l.stepLoopback},
+		{"a veth pair joins the host and " + l.name("a"), l.stepHostVeth},
+		{"a veth pair joins " + l.name("b") + " and " + l.name("c"), l.stepPair},
+		{"a bridge joins " + l.name("d") + ", " + l.name("e") + " and " + l.name("f"), l.stepBridge},
+		{"how ip netns keeps a namespace alive, and deletes it", l.stepPinned},
+	}
+	for i, s := range steps {
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
+		fmt.Printf("\nstep %d — %s\n", i+1, s.title)
+		if err := s.run(); err != nil {
+			return fmt.Errorf("step %d: %w", i+1, err)
+		}
+		if err := l.wait(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wait pauses for Enter with --pause, unless a signal comes first.
+func (l *lab) wait() error {
+	if !l.pause {
+		return nil
+	}
+	fmt.Printf("  … press Enter for the next step (meanwhile try: sudo ip netns exec %s ip -br addr)\n", l.name("a"))
+	line := make(chan error, 1)
+	go func() {
+		_, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		line <- err
+	}()
+	select {
+	case <-line:
+		return nil
+	case <-l.ctx.Done():
+		return l.ctx.Err()
+	}
+}
+
+func (l *lab) name(letter string) string { return l.plan.netns[letter] }
+
+// say prints one line of the walk-through.
+func (l *lab) say(format string, args ...interface{}) {
+	fmt.Printf("  "+format+"\n", args...)
+}
+
+// ipIn returns the "ip" prefix that targets a namespace: "ip -n NAME"
+// for a namespace letter, "ip" for the host ("").
+func (l *lab) ipIn(letter string) string {
+	if letter == "" {
+		return "ip"
+	}
+	return "ip -n " + l.name(letter)
+}
+
+// conns returns the netlink socket of a namespace letter, or the host's.
+func (l *lab) connOf(letter string) *netlink.Conn {
+	if letter == "" {
+		return l.host
+	}
+	return l.conn[letter]
+}
+
+// describeLinks prints the links of a namespace the way ip -br link does.
+func (l *lab) describeLinks(letter string) error {
+	links, err := l.connOf(letter).Links()
+	if err != nil {
+		return err
+	}
+	l.log.Step("RTM_GETLINK (dump)", l.ipIn(letter)+" -br link")
+	var parts []string
+	for _, k := range links {
+		parts = append(parts, k.Name+" "+k.State())
+	}
+	l.say("%s links: %s", l.name(letter), strings.Join(parts, ", "))
+	return nil
+}

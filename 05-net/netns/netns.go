@@ -1,0 +1,179 @@
+// Package netns creates, enters and names network namespaces from Go.
+//
+// Network namespaces, unlike mount or user namespaces, can be entered by a
+// single thread of a multithreaded process: setns(2) and unshare(2) with
+// CLONE_NEWNET move only the calling thread. A Go goroutine can hop
+// between threads, so each operation runs on a fresh goroutine locked to
+// its thread, and that goroutine returns without unlocking: Go then ends
+// the thread, and no other goroutine can ever run in the wrong namespace.
+//
+// Sockets keep the namespace they were created in. A netlink socket or a
+// TCP listener opened inside Do stays in that namespace after Do returns.
+package netns
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+
+	"nslab/05-net/netlink"
+)
+
+// RunDir is where ip-netns(8) keeps named namespaces.
+const RunDir = "/run/netns"
+
+// NS is a network namespace, kept alive by an open file descriptor to its
+// nsfs file for as long as the NS is open.
+type NS struct {
+	file *os.File
+}
+
+// Fd returns the descriptor that setns(2) and IFLA_NET_NS_FD take.
+func (ns *NS) Fd() int { return int(ns.file.Fd()) }
+
+// Close drops this reference. The namespace ends when nothing refers to it
+// any more: no process, no open descriptor, no bind mount.
+func (ns *NS) Close() error { return ns.file.Close() }
+
+// The main thread is special: Go cannot end it, so a goroutine that locks
+// it and exits leaves it parked, still in whatever namespace it entered —
+// and /proc/self/ns/net shows the main thread's namespace. Locking the
+// main goroutine to the main thread from an init function keeps every
+// other goroutine, the throwaway ones included, off it.
+func init() {
+	runtime.LockOSThread()
+}
+
+// onThread runs fn on a goroutine locked to a thread that is thrown away
+// afterwards, whatever fn did to the thread's namespaces.
+func onThread(fn func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// No UnlockOSThread: the thread ends with this goroutine.
+		errc <- fn()
+	}()
+	return <-errc
+}
+
+// New creates an empty network namespace: unshare(CLONE_NEWNET) on a
+// throwaway thread, then an open descriptor to /proc/thread-self/ns/net,
+// which outlives the thread.
+func New() (*NS, error) {
+	var ns *NS
+	err := onThread(func() error {
+		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
+		}
+		f, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			return err
+		}
+		ns = &NS{file: f}
+		return nil
+	})
+	return ns, err
+}
+
+// Current returns the namespace of the calling process's main thread: the
+// one everything starts in.
+func Current() (*NS, error) {
+	return Open("/proc/self/ns/net")
+}
+
+// Open opens a namespace by path: /proc/PID/ns/net or /run/netns/NAME.
+func Open(path string) (*NS, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	return &NS{file: f}, nil
+}
+
+// Do runs fn in the namespace, on a throwaway thread. fn must not start
+// goroutines that expect to be in the namespace.
+func (ns *NS) Do(fn func() error) error {
+	return onThread(func() error {
+		if err := unix.Setns(ns.Fd(), unix.CLONE_NEWNET); err != nil {
+			return fmt.Errorf("setns(CLONE_NEWNET): %w", err)
+		}
+		return fn()
+	})
+}
+
+// Dial opens a netlink socket inside the namespace.
+func (ns *NS) Dial() (*netlink.Conn, error) {
+	var c *netlink.Conn
+	err := ns.Do(func() (err error) {
+		c, err = netlink.Dial()
+		return err
+	})
+	return c, err
+}
+
+// Pin gives the namespace a name, as "ip netns add NAME" does: it
+// bind-mounts the namespace's nsfs file onto /run/netns/NAME. The mount is
+// a reference, so the namespace lives on without any process or open
+// descriptor, and "ip netns exec NAME" can find it. It returns whether it
+// created /run/netns, for Unpin.
+func (ns *NS) Pin(name string) (createdDir bool, err error) {
+	if err := CheckName(name); err != nil {
+		return false, err
+	}
+	if _, err := os.Stat(RunDir); errors.Is(err, os.ErrNotExist) {
+		if err := os.MkdirAll(RunDir, 0o755); err != nil {
+			return false, err
+		}
+		createdDir = true
+	}
+	target := filepath.Join(RunDir, name)
+	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_RDONLY, 0o444)
+	if err != nil {
+		return createdDir, fmt.Errorf("%s: %w", target, err)
+	}
+	f.Close()
+	source := fmt.Sprintf("/proc/self/fd/%d", ns.Fd())
+	if err := unix.Mount(source, target, "", unix.MS_BIND, ""); err != nil {
+		os.Remove(target)
+		return createdDir, fmt.Errorf("bind %s on %s: %w", source, target, err)
+	}
+	return createdDir, nil
+}
+
+// Unpin is "ip netns delete NAME": unmount and remove /run/netns/NAME, and
+// /run/netns itself when removeDir is set and it is empty. The namespace
+// ends once its other references are gone too.
+func Unpin(name string, removeDir bool) error {
+	target := filepath.Join(RunDir, name)
+	if err := unix.Unmount(target, unix.MNT_DETACH); err != nil && err != unix.EINVAL {
+		return fmt.Errorf("unmount %s: %w", target, err)
+	}
+	if err := os.Remove(target); err != nil {
+		return err
+	}
+	if removeDir {
+		os.Remove(RunDir) // fails harmlessly when not empty
+	}
+	return nil
+}
+
+// CheckName refuses a namespace name that cannot be a file in /run/netns.
+func CheckName(name string) error {
+	if name == "" || name == "." || name == ".." || filepath.Base(name) != name {
+		return fmt.Errorf("namespace name %q is not a plain file name", name)
+	}
+	if len(name) > 64 {
+		return fmt.Errorf("namespace name %q is longer than 64 bytes", name)
+	}
+	return nil
+}
+
+// Exists reports whether /run/netns/NAME exists.
+func Exists(name string) bool {
+	_, err := os.Stat(filepath.Join(RunDir, name))
+	return err == nil
+}
