@@ -6,7 +6,7 @@ SHELL := /bin/bash
 GO ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export CGO_ENABLED := 0
 
-CHAPTERS := 01-uts 02-mount 03-user 04-pid 05-net
+CHAPTERS := 01-uts 02-mount 03-user 04-pid 05-net 06-container
 BIN := bin
 ROOTFS ?= rootfs
 ROOTFS_TAR ?=
@@ -15,7 +15,7 @@ ARGS ?=
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
 
-.PHONY: help build run-01 run-02 run-03 run-04 run-05 test test-01 test-02 test-03 test-04 test-05 rootfs doctor clean fmt vet check-go
+.PHONY: help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -26,6 +26,7 @@ check-go:
 build: check-go ## build every chapter into bin/
 	@mkdir -p $(BIN)
 	@for c in $(CHAPTERS); do $(GO) build -o $(BIN)/$$c ./$$c || exit 1; done
+	@$(GO) build -o $(BIN)/nsprobe ./06-container/nsprobe
 	@# Built with sudo? Give bin/ back to the user, so a later plain make works.
 	@if [ -n "$${SUDO_UID:-}" ]; then chown -R "$$SUDO_UID:$${SUDO_GID:-$$SUDO_UID}" $(BIN); fi
 
@@ -47,6 +48,9 @@ run-04: build ## (root) chapter 04: PID 1 and a tiny ps; ARGS='--demo zombies' (
 run-05: build ## (root) chapter 05: lo, veth pairs and a bridge, step by step; ARGS='--pause'
 	$(need-root)
 	@./$(BIN)/05-net $(ARGS)
+
+run-06: rootfs ## the container: a busybox shell with its own hostname, PID 1 and eth0 (sudo; rootless without)
+	@./$(BIN)/06-container --rootfs $(ROOTFS) $(ARGS)
 
 test: check-go ## (root) run every test; fails if any test skips
 	$(need-root)
@@ -76,11 +80,17 @@ test-05: check-go ## (root) test chapter 05 only
 	$(need-root)
 	$(GO) test -count=1 ./05-net/...
 
-rootfs: $(ROOTFS)/bin/sh ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar.gz
+test-06: check-go ## (root) test chapter 06 only
+	$(need-root)
+	$(GO) test -count=1 ./06-container/...
 
-$(ROOTFS)/bin/sh:
-	@rm -rf $(ROOTFS)
-	@./scripts/mkrootfs.sh $(ROOTFS) $(ROOTFS_TAR)
+rootfs: build ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar.gz; adds the lab's nsprobe
+	@[ -e $(ROOTFS)/bin/sh ] || ./scripts/mkrootfs.sh $(ROOTFS) $(ROOTFS_TAR)
+	@cmp -s $(BIN)/nsprobe $(ROOTFS)/usr/local/bin/nsprobe || install -D -m 755 $(BIN)/nsprobe $(ROOTFS)/usr/local/bin/nsprobe
+
+bench: check-go ## (root) time container start-to-exit against unshare, side by side (informative)
+	$(need-root)
+	$(GO) test -run '^$$' -bench . -benchtime 200x ./06-container/
 
 doctor: build ## check every chapter's needs on this machine, with the fix for each FAIL
 	@failed=0; for c in $(CHAPTERS); do ./$(BIN)/$$c --check || failed=$$((failed+1)); echo; done; \
@@ -88,7 +98,7 @@ doctor: build ## check every chapter's needs on this machine, with the fix for e
 	echo "doctor: $$((total-failed)) of $$total chapters ready on this machine$$( [ $$failed = 0 ] || echo '; fix the FAIL lines above')"; \
 	[ $$failed = 0 ]
 
-clean: ## remove bin/ and rootfs/
+clean: ## remove bin/ and rootfs/ (rootfs/ is root's when sudo built it: sudo make clean)
 	rm -rf $(BIN) $(ROOTFS)
 
 fmt: check-go ## format the Go code

@@ -13,9 +13,7 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"nslab/01-uts/cli"
@@ -123,23 +121,6 @@ func interruptible() (context.Context, func() syscall.Signal) {
 func checks() []doctor.Result {
 	net, _ := nsinfo.Lookup("net")
 	results := []doctor.Result{doctor.Kernel(net), doctor.Root(prog), doctor.Unshare(net.Flag)}
-	results = append(results, bridgeNetfilter())
+	results = append(results, doctor.BridgeNetfilter("nsl-br0"))
 	return results
-}
-
-// bridgeNetfilter checks that bridged traffic can flow. With br_netfilter
-// loaded and net.bridge.bridge-nf-call-iptables=1, frames crossing a
-// bridge go through the iptables FORWARD chain; Docker sets its policy to
-// DROP, and then namespaces on the bridge cannot reach each other.
-func bridgeNetfilter() doctor.Result {
-	b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables")
-	if err != nil || strings.TrimSpace(string(b)) != "1" {
-		return doctor.Pass("bridged traffic does not go through iptables (br_netfilter is off)")
-	}
-	out, err := exec.Command("iptables", "-S", "FORWARD").Output()
-	if err != nil || !strings.Contains(string(out), "-P FORWARD DROP") {
-		return doctor.Pass("bridged traffic goes through iptables, whose FORWARD chain does not drop it by default")
-	}
-	return doctor.Fail("bridged traffic goes through iptables (bridge-nf-call-iptables=1) and FORWARD drops it (Docker's setting)",
-		"iptables -I FORWARD -i nsl-br0 -o nsl-br0 -j ACCEPT (06: -i nslab0 -o nslab0), or sysctl -w net.bridge.bridge-nf-call-iptables=0")
 }

@@ -167,6 +167,34 @@ func UserNamespaceSysctls() []Result {
 	return results
 }
 
+// UserNamespacesAllowed reports whether no sysctl forbids unprivileged
+// user namespaces.
+func UserNamespacesAllowed() bool {
+	for _, r := range UserNamespaceSysctls() {
+		if !r.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// BridgeNetfilter checks that bridged traffic can flow. With br_netfilter
+// loaded and net.bridge.bridge-nf-call-iptables=1, frames crossing a
+// bridge go through the iptables FORWARD chain; Docker sets its policy to
+// DROP, and then namespaces on the bridge cannot reach each other.
+func BridgeNetfilter(bridge string) Result {
+	b, err := os.ReadFile("/proc/sys/net/bridge/bridge-nf-call-iptables")
+	if err != nil || strings.TrimSpace(string(b)) != "1" {
+		return Pass("bridged traffic does not go through iptables (br_netfilter is off)")
+	}
+	out, err := exec.Command("iptables", "-S", "FORWARD").Output()
+	if err != nil || !strings.Contains(string(out), "-P FORWARD DROP") {
+		return Pass("bridged traffic goes through iptables, whose FORWARD chain does not drop it by default")
+	}
+	return Fail("bridged traffic goes through iptables (bridge-nf-call-iptables=1) and FORWARD drops it (Docker's setting)",
+		fmt.Sprintf("iptables -I FORWARD -i %s -o %s -j ACCEPT, or sysctl -w net.bridge.bridge-nf-call-iptables=0", bridge, bridge))
+}
+
 // UserNamespaceFix names the likely fix when a user namespace cannot be
 // created, from the first forbidding sysctl found.
 func UserNamespaceFix() string {

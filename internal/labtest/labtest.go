@@ -31,6 +31,10 @@ func NeedRoot(t testing.TB) {
 	}
 }
 
+// BuildDir is the directory Main builds into: readable by every uid, and
+// removed when the tests end, so a test may put more there (a rootfs).
+var BuildDir string
+
 // Main builds the packages named by the keys of builds (directories
 // relative to the test's package, "." for the chapter itself), stores each
 // binary's path in the matching string, runs the tests and removes the
@@ -48,6 +52,7 @@ func Main(m *testing.M, builds map[string]*string) {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
+		BuildDir = dir
 		for pkg, path := range builds {
 			bin, err := Build(pkg, dir)
 			if err != nil {
@@ -221,3 +226,45 @@ func SharedDir(t testing.TB) string {
 	}
 	return dir
 }
+
+// Rootfs builds a busybox root filesystem in a new directory below dir
+// with scripts/mkrootfs.sh, adds the given extra binaries to
+// /usr/local/bin, and returns its path.
+func Rootfs(dir string, extra ...string) (string, error) {
+	script, err := filepath.Abs(filepath.Join(moduleRoot(), "scripts", "mkrootfs.sh"))
+	if err != nil {
+		return "", err
+	}
+	rootfs := filepath.Join(dir, "rootfs")
+	if out, err := exec.Command(script, rootfs).CombinedOutput(); err != nil {
+		return "", fmt.Errorf("mkrootfs: %v\n%s", err, out)
+	}
+	bin := filepath.Join(rootfs, "usr", "local", "bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		return "", err
+	}
+	for _, e := range extra {
+		b, err := os.ReadFile(e)
+		if err != nil {
+			return "", err
+		}
+		if err := os.WriteFile(filepath.Join(bin, filepath.Base(e)), b, 0o755); err != nil {
+			return "", err
+		}
+	}
+	return rootfs, nil
+}
+
+// moduleRoot finds the directory of go.mod above the working directory.
+func moduleRoot() string {
+	dir, _ := os.Getwd()
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d
+		}
+	}
+	return dir
+}
+
+// Sleep waits for ms milliseconds, for tests that poll.
+func Sleep(ms int) { time.Sleep(time.Duration(ms) * time.Millisecond) }

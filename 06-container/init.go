@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/explain"
+	"nslab/01-uts/uts"
+	"nslab/04-pid/initproc"
+)
+
+// containerInit is PID 1 of the container. It waits for its spec, sets
+// itself up from inside — hostname, network, root filesystem — and runs
+// the command under chapter 04's init, exiting with the command's status.
+func containerInit(log *explain.Log) error {
+	s, err := readSpec(os.NewFile(3, "spec"))
+	if err != nil {
+		return err
+	}
+	watchLifeline(os.NewFile(4, "lifeline"))
+
+	if err := uts.SetHostname(s.Hostname, log); err != nil {
+		return cli.Failf("%v", err)
+	}
+	if err := networkInside(s.Net, log); err != nil {
+		return cli.Failf("network: %v", err)
+	}
+	if err := buildRoot(s, log); err != nil {
+		return err
+	}
+	if err := enterWorkdir(s.Workdir, log); err != nil {
+		return err
+	}
+	markCloexec()
+
+	cmd := &exec.Cmd{Path: s.Path, Args: s.Command, Env: s.Env}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	log.Step(fmt.Sprintf("fork + execve(%q) under the init", s.Path), "exec "+explain.Command(s.Command...))
+	status, err := initproc.Run(cmd, initproc.Options{})
+	if err != nil {
+		return cli.Errorf(status, "%s: %v", s.Command[0], err)
+	}
+	os.Exit(status)
+	return nil
+}
+
+// readSpec blocks until the runtime has done its part and sent the spec.
+// If the runtime dies first, the pipe ends without a spec and the init
+// gives up.
+func readSpec(f *os.File) (*spec, error) {
+	defer f.Close()
+	var s spec
+	if err := json.NewDecoder(f).Decode(&s); err != nil {
+		return nil, cli.Failf("no spec from the runtime (%v)", err)
+	}
+	return &s, nil
+}
+
+// watchLifeline ends the container when the runtime dies. The runtime
+// holds the only write end of this pipe, so a read returns EOF exactly when
+// it is gone — including before the parent-death signal was armed, and if
+// the runtime's thread that started us ended. PID 1 exiting makes the
+// kernel kill everything else in the namespace.
+func watchLifeline(f *os.File) {
+	go func() {
+		io.Copy(io.Discard, f)
+		os.Exit(cli.ExitSignalBase + 9)
+	}()
+}

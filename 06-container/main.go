@@ -1,0 +1,113 @@
+// Command 06-container runs a command in a container rooted in a
+// directory: chapter 06 of nslab, where chapters 01–05 come together.
+//
+// The runtime (this process, on the host) checks everything, leases an
+// address, and starts its own binary again as the container's init, in
+// new UTS, mount, PID, IPC, network and cgroup namespaces (and a user
+// namespace when rootless). While the init waits on a pipe, the runtime
+// writes the uid maps (rootless) or plugs a veth pair into the bridge. Then
+// it sends the init its spec; the init sets the hostname, configures its
+// network from inside, builds the root filesystem with pivot_root, and
+// runs the command under the init of chapter 04. When the init exits, the
+// runtime removes what it made and exits with the command's status.
+//
+// main.go is that sequence; each concern has its own file beside it.
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/doctor"
+	"nslab/01-uts/explain"
+	"nslab/01-uts/reexec"
+)
+
+const prog = "06-container"
+
+const summary = `Chapter 06, a container: COMMAND (default /bin/sh) runs in a root filesystem
+with its own hostname, mounts, PIDs, IPC, network and cgroup namespaces.`
+
+// The runtime starts the container from the main thread, and the kernel
+// sends the parent-death signal when the thread that started a child ends.
+// Locking the main goroutine to the main thread from init keeps that
+// thread — which lives as long as the process — the one that clones.
+func init() {
+	runtime.LockOSThread()
+}
+
+func main() {
+	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]", summary)
+	var f flags
+	p.Flags.StringVar(&f.rootfs, "rootfs", "rootfs", "root filesystem directory (make rootfs builds ./rootfs)")
+	p.Flags.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the container id)")
+	p.Flags.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable, KEY=VALUE (or KEY: the host's value)")
+	p.Flags.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside")
+	p.Flags.StringVar(&f.net, "net", "", `"bridge" (default as root) or "none" (only lo; default when rootless)`)
+	p.Flags.StringVar(&f.bridge, "bridge", defaultBridge, "bridge on the host, created on first use")
+	p.Flags.StringVar(&f.subnet, "subnet", defaultSubnet, "subnet of the bridge; its first address is the gateway")
+	p.Flags.StringVar(&f.ip, "ip", "", "ask for this address (refused if taken)")
+	p.Flags.BoolVar(&f.chroot, "chroot", false, "chroot(2) instead of pivot_root(2) — escapable; for the lab that shows why")
+	p.Flags.BoolVar(&f.rootless, "rootless", os.Geteuid() != 0, "run as a regular user: a user namespace maps you to root, --net=none")
+	p.Flags.IntVar(&f.stopTimeout, "stop-timeout", 10, "seconds the container gets after SIGTERM or SIGHUP to the runtime before SIGKILL")
+	p.Flags.BoolVar(&f.cleanup, "cleanup", false, "remove the bridge and state left by runtimes that were killed, then exit")
+	command := p.Parse(os.Args[1:])
+	if p.Check {
+		doctor.Exit(prog, checks(f))
+	}
+	if reexec.Stage() == "init" {
+		cli.Exit(prog, containerInit(explain.New(p.Verbose, "init")))
+	}
+	log := explain.New(p.Verbose, "runtime")
+	if f.cleanup {
+		cli.Exit(prog, cleanup(f, log))
+	}
+	cli.Exit(prog, run(f, command, p.Verbose, log))
+}
+
+// run is the runtime, step by step.
+func run(f flags, command []string, verbose bool, log *explain.Log) error {
+	// 1. Check everything before creating anything.
+	s, err := makeSpec(f, command, verbose)
+	if err != nil {
+		return err
+	}
+	c := &container{spec: s, flags: f, log: log}
+	defer c.remove()
+
+	// 2. The container's /etc files and, in bridge mode, an address.
+	if err := c.prepare(); err != nil {
+		return err
+	}
+
+	// 3. The init, in new namespaces, waiting for its spec.
+	if err := c.start(); err != nil {
+		return err
+	}
+
+	// 4. From outside: the user namespace's maps, the veth pair.
+	if err := c.connect(); err != nil {
+		c.kill()
+		return err
+	}
+
+	if len(command) == 0 && cli.Interactive() {
+		say("container %s: hostname %s, %s; type exit to leave", s.ID, s.Hostname, c.describeNet())
+	}
+
+	// 5. The spec lets the init go on; wait for it, passing signals on.
+	status, err := c.wait()
+	if err != nil {
+		return err
+	}
+	c.remove()
+	os.Exit(status)
+	return nil
+}
+
+// say prints one line of the runtime's own, to stderr.
+func say(format string, args ...interface{}) {
+	fmt.Fprintf(os.Stderr, prog+": "+format+"\n", args...)
+}

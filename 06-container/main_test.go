@@ -1,0 +1,410 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"nslab/02-mount/mountns"
+	"nslab/internal/labtest"
+)
+
+var bin, probe string
+
+func TestMain(m *testing.M) {
+	labtest.Main(m, map[string]*string{".": &bin, "./nsprobe": &probe})
+}
+
+var (
+	rootfsOnce sync.Once
+	rootfsDir  string
+	rootfsErr  error
+)
+
+// rootfs is a busybox root filesystem with nsprobe, built once for all
+// the tests of this package, in a directory every uid can read.
+func rootfs(t testing.TB) string {
+	t.Helper()
+	rootfsOnce.Do(func() { rootfsDir, rootfsErr = labtest.Rootfs(labtest.BuildDir, probe) })
+	if rootfsErr != nil {
+		t.Fatal(rootfsErr)
+	}
+	return rootfsDir
+}
+
+// args prepends --rootfs to a command line.
+func args(t testing.TB, a ...string) []string {
+	return append([]string{"--rootfs", rootfs(t)}, a...)
+}
+
+// runC runs 06-container as root.
+func runC(t testing.TB, a ...string) labtest.Result {
+	t.Helper()
+	return labtest.Run(t, bin, args(t, a...)...)
+}
+
+// noTrace checks that the host ends as it began. The bridge outlives a
+// container by design, until --cleanup; so --cleanup runs before the
+// "before" snapshot (removing what an earlier, killed run may have left)
+// and again before the "after" one. Then links, mounts, named namespaces,
+// /run/nslab and this process's descriptors must be as they were.
+func noTrace(t *testing.T) {
+	t.Helper()
+	labtest.Run(t, bin, "--cleanup").Want(t, 0)
+	labtest.NoTrace(t)
+	t.Cleanup(func() { labtest.Run(t, bin, "--cleanup").Want(t, 0) })
+}
+
+func TestHostnameAndPID1(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	before, _ := os.Hostname()
+	r := runC(t, "--hostname", "box", "--", "sh", "-c", `hostname; echo $$; cat /proc/1/comm; cat /etc/hostname`).Want(t, 0)
+	lines := labtest.Lines(r.Stdout)
+	if len(lines) != 4 || lines[0] != "box" || lines[2] != "06-container" || lines[3] != "box" {
+		t.Errorf("inside: %q", lines)
+	}
+	if after, _ := os.Hostname(); after != before {
+		t.Errorf("host hostname changed to %q", after)
+	}
+	// The default hostname is the 12-digit container id.
+	r = runC(t, "--", "hostname").Want(t, 0)
+	if h := strings.TrimSpace(r.Stdout); len(h) != 12 || strings.Trim(h, "0123456789abcdef") != "" {
+		t.Errorf("default hostname %q is not a container id", h)
+	}
+}
+
+// ps inside lists the init and ps itself, nothing of the host.
+func TestOnlyTheContainersProcesses(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	r := runC(t, "--", "ps", "-o", "pid,comm").Want(t, 0)
+	lines := labtest.Lines(r.Stdout)
+	if len(lines) != 3 || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1 06-container") || !strings.HasSuffix(lines[2], " ps") {
+		t.Errorf("ps inside:\n%s", r.Stdout)
+	}
+}
+
+func TestDev(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	r := runC(t, "--", "sh", "-c", `ls /dev | tr '\n' ' '; echo; stat -c '%t,%T %a' /dev/null /dev/zero /dev/tty; ls /dev/pts; head -c 4 /dev/zero | od -An -tx1; echo x > /dev/null && echo ok`).Want(t, 0)
+	lines := labtest.Lines(r.Stdout)
+	want := []string{
+		"fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ",
+		"1,3 666", "1,5 666", "5,0 666",
+		"ptmx",
+		" 00 00 00 00",
+		"ok",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("/dev inside:\n%s\nwant:\n%s", r.Stdout, strings.Join(want, "\n"))
+	}
+}
+
+// The container's mounts never reach a host whose / is shared: while the
+// container runs (it waits on a FIFO), the host's table has no mount
+// below the rootfs.
+func TestMountsStayInside(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	fifos := labtest.SharedDir(t)
+	script := `mkfifo "$D/ready" "$D/done"
+"$BIN" --rootfs "$R" --net=none -- sh -c "grep -c ' / ' /proc/self/mountinfo > /tmp/ready; read x < /tmp/done" &
+inside=$(cat "$D/ready")
+echo "host $(grep -c " $R" /proc/self/mountinfo)"
+echo go > "$D/done"; wait`
+	// The FIFOs are reached inside through a bind of D over the rootfs's /tmp.
+	tmp := filepath.Join(rootfs(t), "tmp")
+	if err := unix.Mount(fifos, tmp, "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Unmount(tmp, unix.MNT_DETACH)
+	r := labtest.SystemdLikeHost(t, []string{"BIN=" + bin, "R=" + rootfs(t), "D=" + fifos}, script).Want(t, 0)
+	if strings.TrimSpace(r.Stdout) != "host 1" {
+		t.Errorf("mounts under the rootfs on the host while the container ran: %q (want only the test's own bind)", r.Stdout)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	for _, c := range []struct {
+		cmd  []string
+		want int
+	}{
+		{[]string{"true"}, 0},
+		{[]string{"false"}, 1},
+		{[]string{"sh", "-c", "exit 42"}, 42},
+		{[]string{"sh", "-c", "kill -TERM $$"}, 128 + 15},
+		{[]string{"sh", "-c", "kill -KILL $$"}, 128 + 9},
+		{[]string{"/etc/passwd"}, 126},
+		{[]string{"/etc"}, 126},
+		{[]string{"no-such-command"}, 127},
+		{[]string{"/bin/nope"}, 127},
+	} {
+		runC(t, append([]string{"--net=none", "--"}, c.cmd...)...).Want(t, c.want)
+	}
+}
+
+// A signal to the runtime reaches the command; SIGTERM ends a container
+// that ignores it after --stop-timeout.
+func TestSignals(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	c := labtest.Start(t, bin, args(t, "--net=none", "--", "sh", "-c", `trap "echo got USR1; exit 42" USR1; echo ready; while :; do sleep 0.05; done`)...)
+	waitFor(t, c, "ready")
+	c.Signal(syscall.SIGUSR1)
+	c.Wait(t).Want(t, 42).Contains(t, "got USR1")
+
+	c = labtest.Start(t, bin, args(t, "--net=none", "--stop-timeout", "1", "--", "sh", "-c", `trap "" TERM; echo ready; while :; do sleep 0.05; done`)...)
+	waitFor(t, c, "ready")
+	c.Signal(syscall.SIGTERM)
+	c.Wait(t).Want(t, 128+9)
+}
+
+func waitFor(t *testing.T, c *labtest.Running, want string) {
+	t.Helper()
+	for {
+		line, err := c.ReadLine()
+		if err != nil {
+			t.Fatalf("waiting for %q: %v\n%s", want, err, c.Output())
+		}
+		if strings.Contains(line, want) {
+			return
+		}
+	}
+}
+
+// When the runtime is killed with SIGKILL, the container dies with it,
+// and the next run copes with the lease and state it left.
+func TestRuntimeKilled(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	c := labtest.Start(t, bin, args(t, "--ip", "10.99.0.77", "--", "sh", "-c", "echo ready; exec sleep 987001")...)
+	waitFor(t, c, "ready")
+	if len(processes(t, "sleep\x00987001\x00")) != 1 {
+		t.Fatal("container not running")
+	}
+	c.Signal(syscall.SIGKILL)
+	c.Wait(t)
+	waitUntil(t, "the container's sleep to die", func() bool { return len(processes(t, "sleep\x00987001\x00")) == 0 })
+	if _, err := os.Stat("/run/nslab/leases/nslab0/10.99.0.77"); err != nil {
+		t.Fatalf("expected the dead runtime's lease to remain: %v", err)
+	}
+	runC(t, "--ip", "10.99.0.77", "--", "true").Want(t, 0)
+	if _, err := os.Stat("/run/nslab/leases/nslab0/10.99.0.77"); !os.IsNotExist(err) {
+		t.Errorf("the stale lease is still there after the next run: %v", err)
+	}
+}
+
+// processes returns the PIDs whose command line is exactly cmdline.
+func processes(t *testing.T, cmdline string) []string {
+	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	var pids []string
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil && string(b) == cmdline {
+			pids = append(pids, filepath.Base(filepath.Dir(p)))
+		}
+	}
+	return pids
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if cond() {
+			return
+		}
+		sleep()
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// The chroot escape works in --chroot mode and fails after pivot_root.
+func TestChrootEscape(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	marker := filepath.Join(labtest.SharedDir(t), "host-only")
+	if err := os.WriteFile(marker, []byte("on the host\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	runC(t, "--net=none", "--chroot", "--", "nsprobe", "escape", marker).Want(t, 0).
+		Contains(t, "escape: escaped; "+marker+" says: on the host")
+	runC(t, "--net=none", "--", "nsprobe", "escape", marker).Want(t, 1).
+		Contains(t, "escape: refused: climbed to the top, but "+marker+" is not there")
+	os.RemoveAll(filepath.Join(rootfs(t), "tmp", ".nsprobe-escape"))
+}
+
+// A System V segment made inside is invisible outside, and the other way.
+func TestIPCIsolation(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	runC(t, "--net=none", "--", "nsprobe", "shm-create", "0x6e736c").Want(t, 0)
+	if id, err := unix.SysvShmGet(0x6e736c, 0, 0); err != unix.ENOENT {
+		t.Errorf("the container's segment is visible on the host: id %d, %v", id, err)
+	}
+	id, err := unix.SysvShmGet(0x6e736d, 4096, unix.IPC_CREAT|unix.IPC_EXCL|0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.SysvShmCtl(id, unix.IPC_RMID, nil)
+	runC(t, "--net=none", "--", "nsprobe", "shm-find", "0x6e736d").Want(t, 1).Contains(t, "no such file or directory")
+}
+
+func TestRootless(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	defer os.RemoveAll(fmt.Sprintf("/tmp/nslab-%d", labtest.Nobody))
+	made := filepath.Join(rootfs(t), "tmp", "made-inside")
+	defer os.Remove(made)
+	r := labtest.RunAs(t, labtest.Nobody, bin, args(t, "--", "sh", "-c",
+		`id -u; cat /proc/self/uid_map | tr -s ' '; ip -o link | cut -d: -f2; touch /tmp/made-inside; echo $$`)...).Want(t, 0)
+	lines := labtest.Lines(r.Stdout)
+	if len(lines) != 4 || lines[0] != "0" || strings.TrimSpace(lines[1]) != "0 65534 1" || strings.TrimSpace(lines[2]) != "lo" || lines[3] == "" {
+		t.Errorf("rootless inside: %q", lines)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(made, &st); err != nil || st.Uid != labtest.Nobody {
+		t.Errorf("the file root made inside belongs to %d outside (%v), want %d", st.Uid, err, labtest.Nobody)
+	}
+	labtest.RunAs(t, labtest.Nobody, bin, args(t, "--net=bridge", "--", "true")...).Want(t, 125).
+		Contains(t, "--net=bridge needs root")
+	labtest.RunAs(t, labtest.Nobody, bin, args(t, "--rootless=false", "--", "true")...).Want(t, 125).
+		Contains(t, "running a container needs root — use sudo, or --rootless")
+}
+
+// A host whose user namespaces are switched off: refused before anything
+// exists, with the fix (the limit is set in a scratch user namespace,
+// where it applies to that namespace only).
+func TestRootlessForbidden(t *testing.T) {
+	labtest.NeedRoot(t)
+	r := labtest.RunOpts(t, labtest.Opts{Env: []string{"BIN=" + bin, "R=" + rootfs(t)}}, "unshare", "--user", "--map-root-user", "sh", "-c",
+		`echo 0 > /proc/sys/user/max_user_namespaces && "$BIN" --rootfs "$R" --rootless -- true`)
+	r.Want(t, 125).Contains(t, "06-container: --rootless needs user namespaces, which this machine forbids — sysctl -w user.max_user_namespaces=15000")
+}
+
+func TestBadInput(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	notDir := filepath.Join(labtest.SharedDir(t), "file")
+	os.WriteFile(notDir, nil, 0o644)
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--rootfs", "/no/such/dir"}, 125, "--rootfs /no/such/dir does not exist — build it with make rootfs"},
+		{[]string{"--rootfs", notDir}, 125, "is not a directory"},
+		{[]string{"--hostname", strings.Repeat("h", 65)}, 125, "hostname is 65 bytes"},
+		{[]string{"-e", "1X=y"}, 125, `-e "1X=y": "1X" is not a variable name`},
+		{[]string{"-e", "=y"}, 125, "empty name"},
+		{[]string{"-w", "relative"}, 125, "-w relative: want an absolute path"},
+		{[]string{"-w", "/no/such"}, 125, "-w /no/such: not a directory in"},
+		{[]string{"--subnet", "10.99.0.0/40"}, 125, `--subnet "10.99.0.0/40": not an IPv4 CIDR`},
+		{[]string{"--subnet", "10.99.0.0/30"}, 125, "want a prefix from /8 to /29"},
+		{[]string{"--ip", "10.98.0.5"}, 125, "--ip 10.98.0.5 is not a container address of --subnet 10.99.0.0/24"},
+		{[]string{"--ip", "10.99.0.1"}, 125, "(the gateway is 10.99.0.1)"},
+		{[]string{"--net", "host"}, 125, `--net="host": want bridge or none`},
+		{[]string{"--net=none", "--ip", "10.99.0.5"}, 125, "--ip needs --net=bridge"},
+		{[]string{"--bridge", "averyveryverylongname"}, 125, "IFNAMSIZ"},
+		{[]string{"--", "no-such-command"}, 127, "no-such-command: command not found in"},
+		{[]string{"--", "/etc/passwd"}, 126, "/etc/passwd: permission denied in"},
+	} {
+		a := append([]string{"-v"}, c.args...)
+		if len(c.args) == 0 || c.args[0] != "--rootfs" {
+			a = args(t, a...)
+		}
+		r := labtest.Run(t, bin, a...).Want(t, c.code)
+		r.Contains(t, "06-container: ", c.want)
+		if strings.Contains(r.Output(), "clone(") {
+			t.Errorf("%v: the container was started before the check", c.args)
+		}
+	}
+}
+
+// A taken address, and a subnet that overlaps a route of the host.
+func TestAddressConflicts(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	c := labtest.Start(t, bin, args(t, "--ip", "10.99.0.60", "--", "sh", "-c", "echo ready; read x; exit 0")...)
+	waitFor(t, c, "ready")
+	runC(t, "--ip", "10.99.0.60", "--", "true").Want(t, 125).Contains(t, "--ip 10.99.0.60 is taken by container")
+	c.Close()
+	c.Wait(t).Want(t, 0)
+	// nslab0 holds 10.99.0.0/24: another subnet overlapping it is in use.
+	runC(t, "--bridge", "nslabx0", "--subnet", "10.99.0.0/16", "--", "true").Want(t, 125).
+		Contains(t, "--subnet 10.99.0.0/16 overlaps the host's route to 10.99.0.0/24")
+}
+
+// A symbolic link where a mount will go is refused.
+func TestRootfsWithSymlinkedProc(t *testing.T) {
+	labtest.NeedRoot(t)
+	bad := filepath.Join(labtest.SharedDir(t), "rootfs")
+	for _, d := range []string{"bin", "sys", "dev", "etc"} {
+		os.MkdirAll(filepath.Join(bad, d), 0o755)
+	}
+	os.Symlink("/", filepath.Join(bad, "proc"))
+	os.Symlink("/bin/busybox", filepath.Join(bad, "bin", "sh"))
+	labtest.Run(t, bin, "--rootfs", bad, "--net=none", "--", "/bin/sh").Want(t, 125).
+		Contains(t, "/proc is a symbolic link; refusing to mount over it")
+}
+
+// The environment is clean, with -e added and -w honoured.
+func TestEnvAndWorkdir(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	os.Setenv("NSLAB_FROM_HOST", "passed")
+	defer os.Unsetenv("NSLAB_FROM_HOST")
+	r := runC(t, "--net=none", "--hostname", "envbox", "-e", "A=1", "-e", "NSLAB_FROM_HOST", "-e", "NOT_SET_ANYWHERE", "-w", "/etc", "--", "sh", "-c", "env | sort; pwd").Want(t, 0)
+	want := "A=1\nHOME=/root\nHOSTNAME=envbox\nNSLAB_FROM_HOST=passed\nPATH=" + containerPath + "\nPWD=/etc\nSHLVL=1\nTERM="
+	if !strings.HasPrefix(r.Stdout, want) || !strings.HasSuffix(r.Stdout, "/etc\n") {
+		t.Errorf("environment:\n%s\nwant it to start with:\n%s", r.Stdout, want)
+	}
+}
+
+func TestMountinfoInside(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	r := runC(t, "--net=none", "--", "cat", "/proc/self/mountinfo").Want(t, 0)
+	var got []string
+	for _, line := range labtest.Lines(r.Stdout) {
+		m, err := mountns.ParseLine(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, m.MountPoint+" "+m.FSType)
+	}
+	run := fsType(t, "/run/nslab")
+	want := "/ " + fsType(t, rootfs(t)) + ",/proc proc,/sys sysfs,/dev tmpfs,/dev/pts devpts,/dev/shm tmpfs,/dev/mqueue mqueue," +
+		"/etc/hostname " + run + ",/etc/hosts " + run + ",/etc/resolv.conf " + run
+	if strings.Join(got, ",") != want {
+		t.Errorf("mounts inside:\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+}
+
+func fsType(t *testing.T, path string) string {
+	ms, err := mountns.Read("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	best := mountns.Mount{}
+	for _, m := range ms {
+		if strings.HasPrefix(path+"/", strings.TrimSuffix(m.MountPoint, "/")+"/") && len(m.MountPoint) >= len(best.MountPoint) {
+			best = m
+		}
+	}
+	return best.FSType
+}
+
+func TestCheck(t *testing.T) {
+	labtest.NeedRoot(t)
+	labtest.Run(t, bin, "--check", "--rootfs", rootfs(t)).Want(t, 0).Contains(t, "ok    root filesystem at")
+	labtest.Run(t, bin, "--check", "--rootfs", "/no/such").Want(t, 1).Contains(t, "FAIL  no root filesystem at /no/such — make rootfs")
+}

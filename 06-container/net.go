@@ -1,0 +1,163 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/explain"
+	"nslab/05-net/netlink"
+)
+
+// The network, chapter 05 put to work. The runtime (on the host) keeps one
+// bridge with the gateway address, leases each container an address, and
+// creates a veth pair per container whose peer is born inside the
+// container's network namespace as eth0. The container's init then
+// configures its side from inside: lo, eth0's address, the default route.
+
+// checkSubnet parses --subnet and --ip, and refuses a subnet that
+// overlaps a route of the host other than the bridge's own.
+func checkSubnet(host *netlink.Conn, bridge, subnet, ip string) (netip.Prefix, netip.Addr, error) {
+	p, err := netip.ParsePrefix(subnet)
+	if err != nil || !p.Addr().Is4() {
+		return netip.Prefix{}, netip.Addr{}, cli.Failf("--subnet %q: not an IPv4 CIDR like %s", subnet, defaultSubnet)
+	}
+	p = p.Masked()
+	if p.Bits() < 8 || p.Bits() > 29 {
+		return netip.Prefix{}, netip.Addr{}, cli.Failf("--subnet %s: want a prefix from /8 to /29", p)
+	}
+	var want netip.Addr
+	if ip != "" {
+		if want, err = netip.ParseAddr(ip); err != nil {
+			return p, want, cli.Failf("--ip %q: not an IPv4 address", ip)
+		}
+		if !want.Is4() || !p.Contains(want) || want == p.Addr() || want == netlink.Broadcast(p) || want == gateway(p) {
+			return p, want, cli.Failf("--ip %s is not a container address of --subnet %s (the gateway is %s)", want, p, gateway(p))
+		}
+	}
+	if err := netlink.CheckName(bridge); err != nil {
+		return p, want, cli.Failf("--bridge: %v", err)
+	}
+	br, err := host.LinkByName(bridge)
+	if err != nil && !errors.Is(err, netlink.ErrNoLink) {
+		return p, want, cli.Failf("%v", err)
+	}
+	routes, err := host.Routes()
+	if err != nil {
+		return p, want, cli.Failf("%v", err)
+	}
+	for _, r := range routes {
+		if r.Dst.Bits() == 0 || !r.Dst.Overlaps(p) {
+			continue
+		}
+		if br.Index != 0 && r.Link == br.Index && r.Dst == p {
+			continue // the bridge's own route
+		}
+		return p, want, cli.Failf("--subnet %s overlaps the host's route to %s — those addresses are in use; choose another --subnet", p, r.Dst)
+	}
+	return p, want, nil
+}
+
+// gateway is the bridge's address: the subnet's first.
+func gateway(p netip.Prefix) netip.Addr { return p.Addr().Next() }
+
+// ensureBridge finds the bridge, or creates it with the gateway address.
+// It stays after the container exits, like docker0, until --cleanup.
+func ensureBridge(host *netlink.Conn, name string, subnet netip.Prefix, log *explain.Log) (netlink.Link, error) {
+	gw := netip.PrefixFrom(gateway(subnet), subnet.Bits())
+	br, err := host.LinkByName(name)
+	if err == nil {
+		if br.Kind != "bridge" {
+			return br, cli.Failf("--bridge %s exists and is a %q link, not a bridge — choose another name", name, br.Kind)
+		}
+		addrs, err := host.Addrs(br)
+		if err != nil {
+			return br, cli.Failf("%v", err)
+		}
+		for _, a := range addrs {
+			if a == gw {
+				return br, nil
+			}
+		}
+		return br, cli.Failf("bridge %s has addresses %v, not %s — use its subnet, another --bridge, or --cleanup", name, addrs, gw)
+	}
+	if !errors.Is(err, netlink.ErrNoLink) {
+		return br, cli.Failf("%v", err)
+	}
+	log.Step("RTM_NEWLINK kind bridge; RTM_NEWADDR "+gw.String(), fmt.Sprintf("ip link add %s type bridge; ip addr add %s dev %s; ip link set %s up", name, gw, name, name))
+	if err := host.AddBridge(name); err != nil {
+		return br, cli.Failf("%v", err)
+	}
+	if br, err = host.LinkByName(name); err != nil {
+		return br, cli.Failf("%v", err)
+	}
+	if err := host.AddAddr(br, gw); err != nil {
+		return br, cli.Failf("%v", err)
+	}
+	return br, host.SetUp(br, true)
+}
+
+// vethName is the host end of a container's pair: at most 15 bytes.
+func vethName(id string) string { return "vnsl" + id[:8] }
+
+// plugContainer creates the veth pair with eth0 born inside the network
+// namespace of process pid, and makes the host end a port of the bridge.
+// The descriptor of the namespace is closed at once: the runtime must not
+// keep the namespace alive once the container is gone.
+func plugContainer(host *netlink.Conn, br netlink.Link, hostEnd string, pid int, log *explain.Log) error {
+	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+	if err != nil {
+		return err
+	}
+	defer ns.Close()
+	log.Step(fmt.Sprintf("RTM_NEWLINK %s kind veth, VETH_INFO_PEER { eth0, IFLA_NET_NS_FD=/proc/%d/ns/net }", hostEnd, pid),
+		fmt.Sprintf("ip link add %s type veth peer name eth0 netns /proc/%d/ns/net; ip link set %s master %s up", hostEnd, pid, hostEnd, br.Name))
+	if err := host.AddVeth(hostEnd, "eth0", int(ns.Fd())); err != nil {
+		return err
+	}
+	end, err := host.LinkByName(hostEnd)
+	if err != nil {
+		return err
+	}
+	if err := host.SetMaster(end, br); err != nil {
+		return err
+	}
+	return host.SetUp(end, true)
+}
+
+// networkInside runs in the container's init, in its own network
+// namespace: lo up, and in bridge mode eth0's address, eth0 up and the
+// default route through the bridge.
+func networkInside(n netSpec, log *explain.Log) error {
+	c, err := netlink.Dial()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	lo, err := c.LinkByName("lo")
+	if err != nil {
+		return err
+	}
+	log.Step("RTM_NEWLINK lo IFF_UP", "ip link set lo up")
+	if err := c.SetUp(lo, true); err != nil {
+		return err
+	}
+	if n.Mode != "bridge" {
+		return nil
+	}
+	eth0, err := c.LinkByName("eth0")
+	if err != nil {
+		return err
+	}
+	log.Step("RTM_NEWADDR "+n.Addr.String()+"; RTM_NEWROUTE default via "+n.Gateway.String(),
+		fmt.Sprintf("ip addr add %s dev eth0; ip link set eth0 up; ip route add default via %s", n.Addr, n.Gateway))
+	if err := c.AddAddr(eth0, n.Addr); err != nil {
+		return err
+	}
+	if err := c.SetUp(eth0, true); err != nil {
+		return err
+	}
+	return c.AddDefaultRoute(n.Gateway)
+}

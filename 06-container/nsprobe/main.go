@@ -1,0 +1,64 @@
+// Command nsprobe is the lab's probe: run inside a container, each
+// subcommand tries one thing and says whether the kernel allowed it. make
+// rootfs installs it as /usr/local/bin/nsprobe.
+//
+//	nsprobe escape FILE      the classic chroot escape, then read FILE
+//	nsprobe shm-create KEY   create a System V shared memory segment
+//	nsprobe shm-find KEY     look for a segment by key
+//	nsprobe listen ADDR      accept one TCP connection and greet it
+//	nsprobe connect ADDR     connect over TCP and print the greeting
+//
+// Exit status: 0 when the attempt succeeded, 1 when the kernel refused,
+// 2 for a usage error.
+package main
+
+import (
+	"fmt"
+	"os"
+	"sort"
+)
+
+type probe struct {
+	args  string
+	about string
+	run   func(args []string) error
+}
+
+var probes = map[string]probe{}
+
+func register(name, args, about string, run func([]string) error) {
+	probes[name] = probe{args, about, run}
+}
+
+func main() {
+	if len(os.Args) < 2 || probes[os.Args[1]].run == nil {
+		usage()
+		os.Exit(2)
+	}
+	p := probes[os.Args[1]]
+	if err := p.run(os.Args[2:]); err != nil {
+		fmt.Printf("%s: refused: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: nsprobe PROBE [ARGS]")
+	var names []string
+	for n := range probes {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(os.Stderr, "  %-18s %s\n", n+" "+probes[n].args, probes[n].about)
+	}
+}
+
+// need checks the number of arguments.
+func need(args []string, n int) error {
+	if len(args) != n {
+		usage()
+		os.Exit(2)
+	}
+	return nil
+}

@@ -1,0 +1,51 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"time"
+)
+
+func init() {
+	register("listen", "ADDR:PORT", "accept one TCP connection, greet it with the hostname", listen)
+	register("connect", "ADDR:PORT", "connect over TCP and print the greeting", connect)
+}
+
+// listen prints "listening" once the socket is bound, so a test knows
+// when to connect, then serves one connection.
+func listen(args []string) error {
+	need(args, 1)
+	ln, err := net.Listen("tcp", args[0])
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	fmt.Printf("listen: listening on %s\n", ln.Addr())
+	c, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	host, _ := os.Hostname()
+	fmt.Fprintf(c, "hello from %s\n", host)
+	fmt.Printf("listen: greeted %s\n", c.RemoteAddr())
+	return nil
+}
+
+func connect(args []string) error {
+	need(args, 1)
+	c, err := net.DialTimeout("tcp", args[0], 3*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	fmt.Printf("connect: %s", line)
+	return nil
+}

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/explain"
+	"nslab/01-uts/nsinfo"
+	"nslab/01-uts/reexec"
+	"nslab/03-user/caps"
+	"nslab/03-user/userns"
+	"nslab/05-net/netlink"
+)
+
+// container is the runtime's view of one container: what it was asked
+// for, and what it created on the host, so that remove can undo it.
+type container struct {
+	spec  *spec
+	flags flags
+	log   *explain.Log
+
+	host     *netlink.Conn // bridge mode: the host's netlink socket
+	bridge   netlink.Link
+	dir      string // the container's state directory
+	lease    string // the lease file of its address
+	cmd      *exec.Cmd
+	specOut  *os.File // the runtime's end of the spec pipe
+	lifeline *os.File // held open while the runtime lives
+}
+
+// cloneFlags are the namespaces of a container: all but time (and user,
+// which rootless adds).
+const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
+	unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+
+// prepare writes the container's /etc files and, in bridge mode, finds or
+// creates the bridge and leases an address — under a lock, so that two
+// runtimes starting together neither create the bridge twice nor take the
+// same address. Leftovers of killed runtimes are swept first.
+func (c *container) prepare() error {
+	root := stateRoot(c.spec.Rootless)
+	sweep(root)
+	addr := netip.Addr{}
+	if c.spec.Net.Mode == "bridge" {
+		var err error
+		if addr, err = c.leaseAddress(root); err != nil {
+			return err
+		}
+	}
+	dir, err := makeContainerDir(root, c.spec.ID, etcFiles(c.spec, addr))
+	if err != nil {
+		return err
+	}
+	c.dir, c.spec.EtcDir = dir, dir
+	return nil
+}
+
+// leaseAddress opens the host's netlink socket, checks the subnet, and
+// takes the bridge and an address under the lease directory's lock.
+func (c *container) leaseAddress(root string) (netip.Addr, error) {
+	host, err := netlink.Dial()
+	if err != nil {
+		return netip.Addr{}, cli.Failf("%v", err)
+	}
+	c.host = host
+	subnet, want, err := checkSubnet(host, c.flags.bridge, c.flags.subnet, c.flags.ip)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	dir := leaseDir(root, c.flags.bridge)
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return netip.Addr{}, cli.Failf("lease directory: %v", err)
+	}
+	defer unlock()
+	if c.bridge, err = ensureBridge(host, c.flags.bridge, subnet, c.log); err != nil {
+		return netip.Addr{}, err
+	}
+	addr, err := takeLease(dir, subnet, gateway(subnet), want, c.spec.ID)
+	if err != nil {
+		return addr, err
+	}
+	c.lease = filepath.Join(dir, addr.String())
+	c.spec.Net.Addr = netip.PrefixFrom(addr, subnet.Bits())
+	c.spec.Net.Gateway = gateway(subnet)
+	return addr, nil
+}
+
+// etcFiles are the container's hostname, hosts and resolv.conf.
+func etcFiles(s *spec, addr netip.Addr) map[string]string {
+	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+	if addr.IsValid() {
+		hosts += addr.String() + "\t" + s.Hostname + "\n"
+	} else {
+		hosts += "127.0.1.1\t" + s.Hostname + "\n"
+	}
+	resolv := "# written by 06-container: the container has no route to a name server\n" +
+		"# (see docs/06-container.md, \"Beyond the bridge\")\n"
+	return map[string]string{"hostname": s.Hostname + "\n", "hosts": hosts, "resolv.conf": resolv}
+}
+
+// start runs this binary again as the container's init, in new
+// namespaces. It gets two pipes: fd 3, on which the spec will arrive when
+// the runtime has finished its part, and fd 4, which the runtime never
+// writes: its end closes only when the runtime dies.
+func (c *container) start() error {
+	specIn, specOut, err := os.Pipe()
+	if err != nil {
+		return cli.Failf("%v", err)
+	}
+	lifeIn, lifeOut, err := os.Pipe()
+	if err != nil {
+		return cli.Failf("%v", err)
+	}
+	defer specIn.Close()
+	defer lifeIn.Close()
+	c.specOut, c.lifeline = specOut, lifeOut
+
+	flags := uintptr(cloneFlags)
+	if c.spec.Rootless {
+		flags |= unix.CLONE_NEWUSER
+	}
+	var args []string
+	if c.spec.Verbose {
+		args = append(args, "-v")
+	}
+	c.cmd = reexec.Command("init", args...)
+	c.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if c.spec.Rootless {
+		// The init is executed before the runtime writes its maps, as
+		// an unmapped uid, and execve(2) would take every capability
+		// away (chapter 03). Ambient capabilities survive it.
+		c.cmd.SysProcAttr.AmbientCaps = allCaps()
+	}
+	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	c.cmd.ExtraFiles = []*os.File{specIn, lifeIn}
+	markCloexec()
+	c.log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
+		"unshare --uts --mount --pid --fork --ipc --net --cgroup"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
+	if err := c.cmd.Start(); err != nil {
+		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) {
+			return cli.Failf("clone(%s): %v — run as root, or see %s --check", nsinfo.FlagNames(flags), err, prog)
+		}
+		return cli.Failf("starting the init: %v", err)
+	}
+	return nil
+}
+
+// connect does from outside what the init cannot do for itself: the uid
+// and gid maps of a rootless container, and the veth pair of a bridged
+// one. Then it sends the spec, which lets the init go on.
+func (c *container) connect() error {
+	pid := c.cmd.Process.Pid
+	if c.spec.Rootless {
+		uids, gids := userns.Single(os.Getuid()), userns.Single(os.Getgid())
+		if err := userns.WriteMaps(pid, uids, gids, true, nil, c.log); err != nil {
+			return cli.Failf("%v", err)
+		}
+	}
+	if c.spec.Net.Mode == "bridge" {
+		if err := plugContainer(c.host, c.bridge, vethName(c.spec.ID), pid, c.log); err != nil {
+			return cli.Failf("%v", err)
+		}
+	}
+	c.log.Step("write(spec pipe, JSON)", "")
+	err := json.NewEncoder(c.specOut).Encode(c.spec)
+	c.specOut.Close()
+	if err != nil {
+		return cli.Failf("sending the spec to the init: %v", err)
+	}
+	return nil
+}
+
+// wait waits for the init, passing on the signals a user sends. SIGTERM
+// and SIGHUP mean "stop the container": they are passed on too, and if the
+// container has not exited after --stop-timeout seconds, it is killed.
+func (c *container) wait() (int, error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, cli.ForwardedSignals...)
+	defer signal.Stop(sigs)
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	var deadline <-chan time.Time
+	for {
+		select {
+		case sig := <-sigs:
+			c.cmd.Process.Signal(sig)
+			if (sig == syscall.SIGTERM || sig == syscall.SIGHUP) && deadline == nil {
+				deadline = time.After(time.Duration(c.flags.stopTimeout) * time.Second)
+			}
+		case <-deadline:
+			c.log.Step("kill(init, SIGKILL) — the stop timeout passed", "")
+			c.cmd.Process.Kill()
+		case err := <-done:
+			return cli.Status(err)
+		}
+	}
+}
+
+// describeNet says where the container is on the network.
+func (c *container) describeNet() string {
+	if c.spec.Net.Mode == "bridge" {
+		return fmt.Sprintf("eth0 %s on bridge %s", c.spec.Net.Addr, c.bridge.Name)
+	}
+	return "only lo (--net=none)"
+}
+
+// kill ends a container whose set-up failed on the runtime's side.
+func (c *container) kill() {
+	if c.cmd != nil && c.cmd.Process != nil {
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+	}
+}
+
+// remove undoes what prepare made. The veth pair needs nothing: when the
+// init exits, the kernel destroys the container's network namespace, and
+// with it eth0 and its host end. Waiting for that would only slow the
+// runtime down.
+func (c *container) remove() {
+	if c.lease != "" {
+		os.Remove(c.lease)
+		c.lease = ""
+	}
+	if c.dir != "" {
+		os.RemoveAll(c.dir)
+		c.dir = ""
+	}
+	if c.host != nil {
+		c.host.Close()
+		c.host = nil
+	}
+}
+
+// allCaps lists every capability this kernel knows.
+func allCaps() []uintptr {
+	var all []uintptr
+	for c := 0; c <= caps.Last(); c++ {
+		all = append(all, uintptr(c))
+	}
+	return all
+}
+
+// markCloexec marks every descriptor from 3 up close-on-exec, so none
+// that this process inherited reaches the container (close_range(2),
+// Linux 5.11; /proc/self/fd on older kernels).
+func markCloexec() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, _ := os.ReadDir("/proc/self/fd")
+	for _, e := range entries {
+		var fd int
+		if _, err := fmt.Sscan(e.Name(), &fd); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}

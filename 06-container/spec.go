@@ -1,0 +1,118 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+
+	"nslab/01-uts/cli"
+	"nslab/01-uts/doctor"
+)
+
+// makeSpec checks every flag and the root filesystem, and resolves the
+// command, before anything is created: a bad input costs nothing.
+func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
+	if os.Geteuid() != 0 && !f.rootless {
+		return nil, cli.Failf("running a container needs root — use sudo, or --rootless")
+	}
+	if f.rootless {
+		if fix := doctor.UserNamespaceFix(); !doctor.UserNamespacesAllowed() {
+			return nil, cli.Failf("--rootless needs user namespaces, which this machine forbids — %s", fix)
+		}
+	}
+	mode, err := netMode(f)
+	if err != nil {
+		return nil, err
+	}
+	rootfs, err := checkRootfs(f.rootfs)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMountPoints(rootfs); err != nil {
+		return nil, err
+	}
+	if err := checkWorkdir(rootfs, f.workdir); err != nil {
+		return nil, err
+	}
+	if len(command) == 0 {
+		command = []string{"/bin/sh"}
+	}
+	path, err := resolveCommand(rootfs, f.workdir, command[0])
+	if err != nil {
+		return nil, err
+	}
+	extra, err := checkEnv(f.env)
+	if err != nil {
+		return nil, err
+	}
+	id, err := newID()
+	if err != nil {
+		return nil, cli.Failf("container id: %v", err)
+	}
+	hostname := f.hostname
+	if hostname == "" {
+		hostname = id
+	}
+	if err := checkHostname(hostname); err != nil {
+		return nil, err
+	}
+	return &spec{
+		ID:       id,
+		Hostname: hostname,
+		Rootfs:   rootfs,
+		Command:  command,
+		Path:     path,
+		Env:      environment(hostname, extra),
+		Workdir:  f.workdir,
+		Chroot:   f.chroot,
+		Rootless: f.rootless,
+		Net:      netSpec{Mode: mode},
+		Verbose:  verbose,
+	}, nil
+}
+
+// netMode picks bridge or none: bridge needs root (a rootless container
+// gets only lo, see docs/06-container.md on slirp4netns and pasta).
+func netMode(f flags) (string, error) {
+	switch f.net {
+	case "":
+		if f.rootless {
+			return "none", nil
+		}
+		return "bridge", nil
+	case "none":
+		if f.ip != "" {
+			return "", cli.Failf("--ip needs --net=bridge")
+		}
+		return "none", nil
+	case "bridge":
+		if f.rootless {
+			return "", cli.Failf("--net=bridge needs root: a rootless container has only lo (docs/06-container.md explains slirp4netns and pasta)")
+		}
+		return "bridge", nil
+	}
+	return "", cli.Failf("--net=%q: want bridge or none", f.net)
+}
+
+// mountTargets are the paths in the rootfs that the init mounts over. A
+// symbolic link there would be followed on the host's side, before
+// pivot_root: a rootfs whose /proc points at / would have proc mounted
+// over the host's root in the container's view. So they must be real.
+var mountTargets = []string{"proc", "sys", "dev", "etc", "etc/hostname", "etc/hosts", "etc/resolv.conf"}
+
+// checkMountPoints refuses a rootfs with a symbolic link where a mount
+// will go, or without the directories the mounts need.
+func checkMountPoints(rootfs string) error {
+	for _, t := range mountTargets {
+		fi, err := os.Lstat(filepath.Join(rootfs, t))
+		if os.IsNotExist(err) && filepath.Dir(t) == "etc" {
+			continue // created empty by the init
+		}
+		if err != nil {
+			return cli.Failf("--rootfs %s has no /%s — is it a root filesystem? (make rootfs)", rootfs, t)
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return cli.Failf("--rootfs %s: /%s is a symbolic link; refusing to mount over it", rootfs, t)
+		}
+	}
+	return nil
+}
