@@ -150,7 +150,11 @@ func TestBackgroundDiesWithInit(t *testing.T) {
 	if err := control.Run(); err != nil {
 		t.Fatal(err)
 	}
-	left := sleepers(t, "900009")
+	var left []string
+	for i := 0; i < 100 && len(left) == 0; i++ {
+		time.Sleep(10 * time.Millisecond)
+		left = sleepers(t, "900009")
+	}
 	if len(left) != 1 {
 		t.Fatalf("control: want one surviving sleep, found %v", left)
 	}

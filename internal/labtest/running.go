@@ -22,6 +22,7 @@ type Running struct {
 	mu    sync.Mutex
 	out   bytes.Buffer // everything read so far, stdout and stderr together
 	done  chan struct{}
+	ws    syscall.WaitStatus
 }
 
 // Start starts a command with its stdout and stderr on one pipe.
@@ -42,6 +43,7 @@ func Start(t testing.TB, name string, args ...string) *Running {
 	r.lines = bufio.NewReader(io.TeeReader(pr, lockedWriter{r}))
 	go func() {
 		cmd.Wait()
+		r.ws, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
 		pw.Close()
 		close(r.done)
 	}()
@@ -100,19 +102,24 @@ func (r *Running) Enter() { io.WriteString(r.stdin, "\n") }
 // Close closes the command's standard input.
 func (r *Running) Close() { r.stdin.Close() }
 
-// Wait reads the rest of the output, waits for the command and returns
-// its result, failing the test after a minute.
+// Wait reads the rest of the output up to its end, waits for the command
+// and returns its result, failing the test after a minute.
 func (r *Running) Wait(t testing.TB) Result {
 	t.Helper()
-	go io.Copy(io.Discard, r.lines)
+	drained := make(chan struct{})
+	go func() {
+		io.Copy(io.Discard, r.lines)
+		close(drained)
+	}()
 	select {
-	case <-r.done:
+	case <-drained:
 	case <-time.After(time.Minute):
 		t.Fatalf("still running after a minute:\n%s", r.Output())
 	}
-	code := r.cmd.ProcessState.ExitCode()
-	if ws, ok := r.cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		code = 128 + int(ws.Signal())
+	<-r.done
+	code := r.ws.ExitStatus()
+	if r.ws.Signaled() {
+		code = 128 + int(r.ws.Signal())
 	}
 	return Result{Stdout: r.Output(), Code: code}
 }
