@@ -11,11 +11,17 @@ BIN := bin
 ROOTFS ?= rootfs
 ROOTFS_TAR ?=
 ARGS ?=
+FUZZTIME ?= 2s
+# The fuzz targets: package:Target, one go test -fuzz run each.
+FUZZ := 01-uts/uts:FuzzCheckName 03-user/userns:FuzzParseMap 03-user/caps:FuzzParse \
+	05-net/netlink:FuzzParseAttrs 06-container:FuzzCheckEnv 06-container:FuzzParseSubnet \
+	06-container:FuzzCapabilities
 
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
 
-.PHONY: help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
+# test-stress and fuzz are defined below.
+.PHONY: test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -52,13 +58,25 @@ run-05: build ## (root) chapter 05: lo, veth pairs and a bridge, step by step; A
 run-06: rootfs ## the container: a busybox shell with its own hostname, PID 1 and eth0 (sudo; rootless without)
 	@./$(BIN)/06-container --rootfs $(ROOTFS) $(ARGS)
 
-test: check-go ## (root) run every test; fails if any test skips
+test: check-go ## (root) run every test, then a short run of each fuzz target; fails if any test skips
 	$(need-root)
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	$(GO) test -p 1 -count=1 -v ./... 2>&1 | tee $$log | grep -E '^(--- FAIL|--- SKIP|FAIL|ok |panic:)'; \
 	status=$${PIPESTATUS[0]}; \
 	if grep -q -- '--- SKIP' $$log; then echo "make test: tests skipped as root (see --- SKIP above)"; exit 1; fi; \
 	if [ $$status != 0 ]; then grep -B2 -A20 -- '--- FAIL' $$log | head -200; exit $$status; fi
+	@$(MAKE) --no-print-directory fuzz
+
+fuzz: check-go ## run each fuzz target for FUZZTIME (default 2s), e.g. make fuzz FUZZTIME=5m
+	@for t in $(FUZZ); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) ./$${t%%:*} >/tmp/nslab-fuzz.log 2>&1 \
+			|| { cat /tmp/nslab-fuzz.log; rm -f /tmp/nslab-fuzz.log; exit 1; }; \
+	done; rm -f /tmp/nslab-fuzz.log
+
+test-stress: check-go ## (root) the long runs: 500 containers in a row, 50 runtimes killed at random
+	$(need-root)
+	$(GO) test -tags stress -count=1 -timeout 30m -run 'Stress' -v ./06-container/ 2>&1 | grep -E '^(=== RUN|--- |ok |FAIL|panic:|\s+\S+_test.go)'; exit $${PIPESTATUS[0]}
 
 test-01: check-go ## (root) test chapter 01 only
 	$(need-root)
@@ -104,6 +122,7 @@ clean: ## remove bin/ and rootfs/ (rootfs/ is root's when sudo built it: sudo ma
 fmt: check-go ## format the Go code
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
 
-vet: check-go ## go vet, and list unformatted files
+vet: check-go ## go vet (with the stress tests), and list unformatted files
 	$(GO) vet ./...
+	$(GO) vet -tags stress ./06-container/
 	@out=$$(gofmt -l .); [ -z "$$out" ] || { echo "not gofmt-ed: $$out"; exit 1; }

@@ -21,7 +21,7 @@ func cleanup(f flags, log *explain.Log) error {
 	if _, err := os.Stat(root); errors.Is(err, os.ErrNotExist) && f.rootless {
 		return nil
 	}
-	unlock, err := lockDir(leaseDir(root, f.bridge))
+	unlock, err := lockDir(root)
 	if err != nil {
 		return cli.Failf("%v", err)
 	}
@@ -39,8 +39,9 @@ func cleanup(f flags, log *explain.Log) error {
 			return err
 		}
 	}
-	// Only empty directories go: the lock on the lease directory is
-	// held through an open descriptor, which does not stop its removal.
+	// Only empty directories go. The state directory is removed while
+	// this process holds its lock: a runtime waiting for the lock sees
+	// that the directory it locked is gone, and starts again.
 	for _, d := range []string{leaseDir(root, f.bridge), filepath.Join(root, "leases"), filepath.Join(root, "containers"), root} {
 		os.Remove(d)
 	}

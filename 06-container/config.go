@@ -25,8 +25,10 @@ const (
 // flags is what the command line said, before checking.
 type flags struct {
 	rootfs, hostname, net, bridge, subnet, ip, workdir string
-	env                                                []string
+	env, capAdd, capDrop                               []string
 	chroot, rootless, cleanup                          bool
+	noNewPrivs, maskProc, confineNet                   bool
+	seccomp                                            string
 	stopTimeout                                        int
 }
 
@@ -45,6 +47,7 @@ type spec struct {
 	Rootless bool
 	EtcDir   string // host directory with the container's hostname, hosts, resolv.conf
 	Net      netSpec
+	Protect  protections
 	Verbose  bool
 }
 
@@ -53,6 +56,7 @@ type netSpec struct {
 	Mode    string       // "bridge" or "none"
 	Addr    netip.Prefix // eth0's address, in bridge mode
 	Gateway netip.Addr
+	Confine bool // only the subnet is reachable (protections.ConfineNet)
 }
 
 // newID returns a short random container id: 12 hex digits, as docker

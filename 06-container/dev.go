@@ -48,7 +48,7 @@ func makeDev(dev string, rootless bool, log *explain.Log) error {
 		return err
 	}
 	shm := filepath.Join(dev, "shm")
-	if err := os.Mkdir(shm, 0o1777); err != nil {
+	if err := os.Mkdir(shm, 0o755); err != nil {
 		return cli.Failf("%v", err)
 	}
 	if err := mountns.MountFS("tmpfs", "shm", shm, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k", log); err != nil {

@@ -40,7 +40,7 @@ func containerInit(log *explain.Log) error {
 	cmd := &exec.Cmd{Path: s.Path, Args: s.Command, Env: s.Env}
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	log.Step(fmt.Sprintf("fork + execve(%q) under the init", s.Path), "exec "+explain.Command(s.Command...))
-	status, err := initproc.Run(cmd, initproc.Options{})
+	status, err := initproc.Run(cmd, initproc.Options{Start: startProtected(s.Protect, log)})
 	if err != nil {
 		return cli.Errorf(status, "%s: %v", s.Command[0], err)
 	}

@@ -21,7 +21,7 @@ import (
 // mountMqueue mounts the container's mqueue filesystem on /dev/mqueue.
 func mountMqueue(dev string, log *explain.Log) error {
 	dir := filepath.Join(dev, "mqueue")
-	if err := os.Mkdir(dir, 0o1777); err != nil {
+	if err := os.Mkdir(dir, 0o755); err != nil {
 		return cli.Failf("%v", err)
 	}
 	if err := mountns.MountFS("mqueue", "mqueue", dir, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", log); err != nil {

@@ -372,7 +372,7 @@ func TestEnvAndWorkdir(t *testing.T) {
 func TestMountinfoInside(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	r := runC(t, "--net=none", "--", "cat", "/proc/self/mountinfo").Want(t, 0)
+	r := runC(t, "--net=none", "--mask-proc=false", "--", "cat", "/proc/self/mountinfo").Want(t, 0)
 	var got []string
 	for _, line := range labtest.Lines(r.Stdout) {
 		m, err := mountns.ParseLine(line)
@@ -386,6 +386,14 @@ func TestMountinfoInside(t *testing.T) {
 		"/etc/hostname " + run + ",/etc/hosts " + run + ",/etc/resolv.conf " + run
 	if strings.Join(got, ",") != want {
 		t.Errorf("mounts inside:\n%s\nwant\n%s", strings.Join(got, ","), want)
+	}
+	// By default, every masked or read-only path this kernel has is a
+	// mount of its own inside.
+	masked := runC(t, "--net=none", "--", "cat", "/proc/self/mountinfo").Want(t, 0)
+	for _, p := range append(append([]string{}, maskedPaths...), readOnlyPaths...) {
+		if _, err := os.Stat("/" + p); err == nil && !strings.Contains(masked.Stdout, " /"+p+" ") {
+			t.Errorf("/%s is not masked or read-only inside", p)
+		}
 	}
 }
 

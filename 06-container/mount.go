@@ -33,6 +33,11 @@ func buildRoot(s *spec, log *explain.Log) error {
 	if err := mountSys(filepath.Join(r, "sys"), log); err != nil {
 		return err
 	}
+	if s.Protect.MaskProc {
+		if err := maskProc(r, log); err != nil {
+			return err
+		}
+	}
 	if err := makeDev(filepath.Join(r, "dev"), s.Rootless, log); err != nil {
 		return err
 	}

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"os"
 
+	"golang.org/x/sys/unix"
+
 	"nslab/01-uts/cli"
 	"nslab/01-uts/explain"
 	"nslab/05-net/netlink"
@@ -17,9 +19,10 @@ import (
 // container's network namespace as eth0. The container's init then
 // configures its side from inside: lo, eth0's address, the default route.
 
-// checkSubnet parses --subnet and --ip, and refuses a subnet that
-// overlaps a route of the host other than the bridge's own.
-func checkSubnet(host *netlink.Conn, bridge, subnet, ip string) (netip.Prefix, netip.Addr, error) {
+// parseSubnet reads --subnet and --ip: an IPv4 subnet from /8 to /29,
+// and an address in it that is neither its network, its broadcast nor
+// its gateway address.
+func parseSubnet(subnet, ip string) (netip.Prefix, netip.Addr, error) {
 	p, err := netip.ParsePrefix(subnet)
 	if err != nil || !p.Addr().Is4() {
 		return netip.Prefix{}, netip.Addr{}, cli.Failf("--subnet %q: not an IPv4 CIDR like %s", subnet, defaultSubnet)
@@ -28,14 +31,25 @@ func checkSubnet(host *netlink.Conn, bridge, subnet, ip string) (netip.Prefix, n
 	if p.Bits() < 8 || p.Bits() > 29 {
 		return netip.Prefix{}, netip.Addr{}, cli.Failf("--subnet %s: want a prefix from /8 to /29", p)
 	}
-	var want netip.Addr
-	if ip != "" {
-		if want, err = netip.ParseAddr(ip); err != nil {
-			return p, want, cli.Failf("--ip %q: not an IPv4 address", ip)
-		}
-		if !want.Is4() || !p.Contains(want) || want == p.Addr() || want == netlink.Broadcast(p) || want == gateway(p) {
-			return p, want, cli.Failf("--ip %s is not a container address of --subnet %s (the gateway is %s)", want, p, gateway(p))
-		}
+	if ip == "" {
+		return p, netip.Addr{}, nil
+	}
+	want, err := netip.ParseAddr(ip)
+	if err != nil {
+		return p, want, cli.Failf("--ip %q: not an IPv4 address", ip)
+	}
+	if !want.Is4() || !p.Contains(want) || want == p.Addr() || want == netlink.Broadcast(p) || want == gateway(p) {
+		return p, want, cli.Failf("--ip %s is not a container address of --subnet %s (the gateway is %s)", want, p, gateway(p))
+	}
+	return p, want, nil
+}
+
+// checkSubnet parses --subnet and --ip, and refuses a subnet that
+// overlaps a route of the host other than the bridge's own.
+func checkSubnet(host *netlink.Conn, bridge, subnet, ip string) (netip.Prefix, netip.Addr, error) {
+	p, want, err := parseSubnet(subnet, ip)
+	if err != nil {
+		return p, want, err
 	}
 	if err := netlink.CheckName(bridge); err != nil {
 		return p, want, cli.Failf("--bridge: %v", err)
@@ -159,5 +173,39 @@ func networkInside(n netSpec, log *explain.Log) error {
 	if err := c.SetUp(eth0, true); err != nil {
 		return err
 	}
-	return c.AddDefaultRoute(n.Gateway)
+	if err := c.AddDefaultRoute(n.Gateway); err != nil {
+		return err
+	}
+	if n.Confine {
+		return confine(c, n, log)
+	}
+	return nil
+}
+
+// confine lets the container reach its subnet and nothing else. The
+// default route stays, but two routing rules come before the main table:
+// packets to the subnet look up the main table, and every other packet is
+// refused (the "prohibit" action: connect fails with EACCES). Without
+// them, the default route would reach the host's own addresses on other
+// interfaces, and the network beyond wherever the host forwards. IPv6 is
+// switched off, so that link-local addresses do not open a second way to
+// the host. The command cannot undo this: it has no CAP_NET_ADMIN.
+func confine(c *netlink.Conn, n netSpec, log *explain.Log) error {
+	subnet := n.Addr.Masked()
+	log.Step("RTM_NEWRULE to "+subnet.String()+" lookup main (pref 100); RTM_NEWRULE prohibit (pref 101)",
+		fmt.Sprintf("ip rule add to %s lookup main pref 100; ip rule add prohibit pref 101", subnet))
+	if err := c.AddRule(netlink.Rule{Priority: 100, Dst: subnet, Action: unix.FR_ACT_TO_TBL, Table: unix.RT_TABLE_MAIN}); err != nil {
+		return err
+	}
+	if err := c.AddRule(netlink.Rule{Priority: 101, Action: unix.FR_ACT_PROHIBIT}); err != nil {
+		return err
+	}
+	log.Step("write(/proc/sys/net/ipv6/conf/all/disable_ipv6, 1)", "sysctl -w net.ipv6.conf.all.disable_ipv6=1")
+	for _, f := range []string{"all", "default"} {
+		path := "/proc/sys/net/ipv6/conf/" + f + "/disable_ipv6"
+		if err := os.WriteFile(path, []byte("1"), 0); err != nil && !os.IsNotExist(err) {
+			return err
+		}
+	}
+	return nil
 }

@@ -45,15 +45,20 @@ const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
 
 // prepare writes the container's /etc files and, in bridge mode, finds or
-// creates the bridge and leases an address — under a lock, so that two
-// runtimes starting together neither create the bridge twice nor take the
-// same address. Leftovers of killed runtimes are swept first.
+// creates the bridge and leases an address. It holds a lock on the state
+// directory throughout: two runtimes starting together neither create the
+// bridge twice nor take the same address, and neither mistakes the other's
+// half-written files for a dead runtime's leftovers, which it sweeps first.
 func (c *container) prepare() error {
 	root := stateRoot(c.spec.Rootless)
+	unlock, err := lockDir(root)
+	if err != nil {
+		return cli.Failf("state directory %s: %v", root, err)
+	}
+	defer unlock()
 	sweep(root)
 	addr := netip.Addr{}
 	if c.spec.Net.Mode == "bridge" {
-		var err error
 		if addr, err = c.leaseAddress(root); err != nil {
 			return err
 		}
@@ -66,8 +71,9 @@ func (c *container) prepare() error {
 	return nil
 }
 
-// leaseAddress opens the host's netlink socket, checks the subnet, and
-// takes the bridge and an address under the lease directory's lock.
+// leaseAddress opens the host's netlink socket, checks the subnet, makes
+// sure the bridge is there and takes an address. The caller holds the
+// state directory's lock.
 func (c *container) leaseAddress(root string) (netip.Addr, error) {
 	host, err := netlink.Dial()
 	if err != nil {
@@ -78,14 +84,12 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	dir := leaseDir(root, c.flags.bridge)
-	unlock, err := lockDir(dir)
-	if err != nil {
-		return netip.Addr{}, cli.Failf("lease directory: %v", err)
-	}
-	defer unlock()
 	if c.bridge, err = ensureBridge(host, c.flags.bridge, subnet, c.log); err != nil {
 		return netip.Addr{}, err
+	}
+	dir := leaseDir(root, c.flags.bridge)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return netip.Addr{}, cli.Failf("lease directory: %v", err)
 	}
 	addr, err := takeLease(dir, subnet, gateway(subnet), want, c.spec.ID)
 	if err != nil {

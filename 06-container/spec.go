@@ -44,6 +44,10 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	if err != nil {
 		return nil, err
 	}
+	protect, err := checkProtections(f)
+	if err != nil {
+		return nil, err
+	}
 	id, err := newID()
 	if err != nil {
 		return nil, cli.Failf("container id: %v", err)
@@ -65,8 +69,28 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		Workdir:  f.workdir,
 		Chroot:   f.chroot,
 		Rootless: f.rootless,
-		Net:      netSpec{Mode: mode},
+		Net:      netSpec{Mode: mode, Confine: protect.ConfineNet},
+		Protect:  protect,
 		Verbose:  verbose,
+	}, nil
+}
+
+// checkProtections reads the flags that turn protections off, and the
+// capability set.
+func checkProtections(f flags) (protections, error) {
+	set, err := capabilities(f.capAdd, f.capDrop)
+	if err != nil {
+		return protections{}, err
+	}
+	if f.seccomp != "on" && f.seccomp != "off" {
+		return protections{}, cli.Failf("--seccomp=%q: want on or off", f.seccomp)
+	}
+	return protections{
+		Caps:       set,
+		NoNewPrivs: f.noNewPrivs,
+		Seccomp:    f.seccomp == "on",
+		MaskProc:   f.maskProc,
+		ConfineNet: f.confineNet,
 	}, nil
 }
 

@@ -109,10 +109,11 @@ func makeContainerDir(root, id string, files map[string]string) (string, error) 
 	return dir, nil
 }
 
-// lockDir takes an exclusive flock(2) on a directory. The kernel drops it
-// when the process dies, so it can never go stale, and it needs no lock
-// file. If --cleanup removed the directory while we waited for the lock,
-// the lock is on a directory nobody can find: start again.
+// lockDir takes an exclusive flock(2) on a directory, creating it if
+// needed. The kernel drops the lock when the process dies, so it can never
+// go stale, and it needs no lock file. If --cleanup removed the directory
+// while we waited for the lock, the lock is on a directory nobody can
+// find: start again.
 func lockDir(dir string) (unlock func(), err error) {
 	for {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -147,7 +148,7 @@ func leaseDir(root, bridge string) string {
 
 // takeLease leases an address of the subnet for container id: want, when
 // it is valid, or else the first free one after the gateway. A lease held
-// by a dead runtime is free. The caller holds the lease directory's lock,
+// by a dead runtime is free. The caller holds the state directory's lock,
 // which makes "look, then create" atomic among runtimes.
 func takeLease(dir string, subnet netip.Prefix, gateway, want netip.Addr, id string) (netip.Addr, error) {
 	if want.IsValid() {
@@ -201,7 +202,8 @@ func writeLease(dir string, a netip.Addr, id string) error {
 }
 
 // sweep removes the leases and container directories whose runtime is
-// gone, and returns how many live containers it saw.
+// gone, and returns how many live containers it saw. The caller holds the
+// state directory's lock, so no file it reads is half-written.
 func sweep(root string) (live int, removed []string) {
 	dirs, _ := filepath.Glob(filepath.Join(root, "containers", "*"))
 	for _, d := range dirs {

@@ -2,9 +2,11 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"net"
 	"os"
+	"syscall"
 	"time"
 )
 
@@ -34,9 +36,16 @@ func listen(args []string) error {
 	return nil
 }
 
+// connect retries for three seconds while the connection is refused —
+// the listener may be starting — and gives up at once on anything else.
 func connect(args []string) error {
 	need(args, 1)
+	deadline := time.Now().Add(3 * time.Second)
 	c, err := net.DialTimeout("tcp", args[0], 3*time.Second)
+	for errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		c, err = net.DialTimeout("tcp", args[0], 3*time.Second)
+	}
 	if err != nil {
 		return err
 	}

@@ -2,9 +2,9 @@ package labtest
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -15,14 +15,20 @@ import (
 
 // Running is a command started in the background, whose output a test
 // reads line by line while it runs: to wait for a step, then signal it.
+// A goroutine reads the output as it comes, so the command never blocks
+// on a full pipe, whether or not the test reads.
 type Running struct {
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	lines *bufio.Reader
-	mu    sync.Mutex
-	out   bytes.Buffer // everything read so far, stdout and stderr together
-	done  chan struct{}
-	ws    syscall.WaitStatus
+
+	mu     sync.Mutex
+	out    strings.Builder // everything so far, stdout and stderr together
+	lines  []string        // lines not yet returned by ReadLine
+	eof    bool            // the output ended
+	change chan struct{}   // closed and replaced whenever lines or eof change
+
+	done chan struct{} // closed when the command has exited
+	ws   syscall.WaitStatus
 }
 
 // Start starts a command with its stdout and stderr on one pipe.
@@ -34,20 +40,24 @@ func Start(t testing.TB, name string, args ...string) *Running {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pr, pw := io.Pipe()
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &Running{cmd: cmd, stdin: stdin, done: make(chan struct{})}
-	r.lines = bufio.NewReader(io.TeeReader(pr, lockedWriter{r}))
+	pw.Close() // the command holds its own copy
+	r := &Running{cmd: cmd, stdin: stdin, change: make(chan struct{}), done: make(chan struct{})}
+	go r.read(pr)
 	go func() {
 		cmd.Wait()
 		r.ws, _ = cmd.ProcessState.Sys().(syscall.WaitStatus)
-		pw.Close()
 		close(r.done)
 	}()
 	t.Cleanup(func() {
+		stdin.Close()
 		select {
 		case <-r.done:
 		default:
@@ -58,30 +68,53 @@ func Start(t testing.TB, name string, args ...string) *Running {
 	return r
 }
 
-type lockedWriter struct{ r *Running }
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.r.mu.Lock()
-	defer w.r.mu.Unlock()
-	return w.r.out.Write(p)
+// read collects the output until every writer has closed the pipe.
+func (r *Running) read(pr *os.File) {
+	defer pr.Close()
+	sc := bufio.NewScanner(pr)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for sc.Scan() {
+		r.mu.Lock()
+		r.out.WriteString(sc.Text() + "\n")
+		r.lines = append(r.lines, sc.Text())
+		r.signal()
+		r.mu.Unlock()
+	}
+	r.mu.Lock()
+	r.eof = true
+	r.signal()
+	r.mu.Unlock()
 }
 
-// ReadLine returns the next line of output, failing after ten seconds.
+// signal wakes whoever waits for output; r.mu is held.
+func (r *Running) signal() {
+	close(r.change)
+	r.change = make(chan struct{})
+}
+
+// ReadLine returns the next line of output, failing after ten seconds
+// without one.
 func (r *Running) ReadLine() (string, error) {
-	type result struct {
-		line string
-		err  error
-	}
-	c := make(chan result, 1)
-	go func() {
-		line, err := r.lines.ReadString('\n')
-		c <- result{strings.TrimSuffix(line, "\n"), err}
-	}()
-	select {
-	case res := <-c:
-		return res.line, res.err
-	case <-time.After(10 * time.Second):
-		return "", errors.New("no output for ten seconds")
+	deadline := time.After(10 * time.Second)
+	for {
+		r.mu.Lock()
+		if len(r.lines) > 0 {
+			line := r.lines[0]
+			r.lines = r.lines[1:]
+			r.mu.Unlock()
+			return line, nil
+		}
+		if r.eof {
+			r.mu.Unlock()
+			return "", io.EOF
+		}
+		change := r.change
+		r.mu.Unlock()
+		select {
+		case <-change:
+		case <-deadline:
+			return "", errors.New("no output for ten seconds")
+		}
 	}
 }
 
@@ -97,26 +130,37 @@ func (r *Running) Output() string {
 func (r *Running) Signal(sig syscall.Signal) { r.cmd.Process.Signal(sig) }
 
 // Enter writes an empty line to the command's standard input.
-func (r *Running) Enter() { io.WriteString(r.stdin, "\n") }
+func (r *Running) Enter() { r.Send("") }
+
+// Send writes a line to the command's standard input.
+func (r *Running) Send(line string) { io.WriteString(r.stdin, line+"\n") }
 
 // Close closes the command's standard input.
 func (r *Running) Close() { r.stdin.Close() }
 
-// Wait reads the rest of the output up to its end, waits for the command
-// and returns its result, failing the test after a minute.
+// Wait waits for the command to exit and its output to end, and returns
+// its result, failing the test after a minute.
 func (r *Running) Wait(t testing.TB) Result {
 	t.Helper()
-	drained := make(chan struct{})
-	go func() {
-		io.Copy(io.Discard, r.lines)
-		close(drained)
-	}()
+	timeout := time.After(time.Minute)
 	select {
-	case <-drained:
-	case <-time.After(time.Minute):
+	case <-r.done:
+	case <-timeout:
 		t.Fatalf("still running after a minute:\n%s", r.Output())
 	}
-	<-r.done
+	for {
+		r.mu.Lock()
+		eof, change := r.eof, r.change
+		r.mu.Unlock()
+		if eof {
+			break
+		}
+		select {
+		case <-change:
+		case <-timeout:
+			t.Fatalf("output still open after a minute (a child kept it?):\n%s", r.Output())
+		}
+	}
 	code := r.ws.ExitStatus()
 	if r.ws.Signaled() {
 		code = 128 + int(r.ws.Signal())
