@@ -143,7 +143,12 @@ func demoExit(log *explain.Log) error {
 		cmd.Wait()
 		return cli.Failf("the shell did not start: %q", line)
 	}
+	// The background child may not have executed sleep yet.
 	members := namespaceMembers(cmd.Process.Pid)
+	for i := 0; i < 100 && !hasComm(members, "sleep"); i++ {
+		time.Sleep(10 * time.Millisecond)
+		members = namespaceMembers(cmd.Process.Pid)
+	}
 	fmt.Println("the namespace, seen from the host:")
 	for _, m := range members {
 		fmt.Printf("  host PID %-7d NSpid %-12s %s\n", m.pid, nspid(fmt.Sprintf("/proc/%d/status", m.pid)), m.comm)
@@ -163,6 +168,15 @@ func demoExit(log *explain.Log) error {
 		fmt.Printf("  host PID %-7d %s: %s\n", m.pid, m.comm, state)
 	}
 	return nil
+}
+
+func hasComm(procs []proc, comm string) bool {
+	for _, p := range procs {
+		if p.comm == comm {
+			return true
+		}
+	}
+	return false
 }
 
 // namespaceMembers lists, from the host's /proc, the processes in the same

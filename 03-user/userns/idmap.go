@@ -116,7 +116,7 @@ func (m Map) CheckUnprivileged(what string, own int) error {
 	if len(m) == 1 && m[0].Outside == uint32(own) && m[0].Count == 1 {
 		return nil
 	}
-	return fmt.Errorf("--%s-map %q: a regular user may map only their own %s, as one line like \"0 %d 1\" — more needs root (or newuidmap(1) and /etc/sub%sid)",
+	return fmt.Errorf("--%s-map %q: a regular user may map only their own %s, as one line like \"0 %d 1\" — more needs root (or newuidmap(1) and /etc/sub%s)",
 		what, m.OneLine(), what, own, what)
 }
 
