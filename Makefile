@@ -106,9 +106,13 @@ rootfs: build ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar
 	@[ -e $(ROOTFS)/bin/sh ] || ./scripts/mkrootfs.sh $(ROOTFS) $(ROOTFS_TAR)
 	@cmp -s $(BIN)/nsprobe $(ROOTFS)/usr/local/bin/nsprobe || install -D -m 755 $(BIN)/nsprobe $(ROOTFS)/usr/local/bin/nsprobe
 
-bench: check-go ## (root) time container start-to-exit against unshare, side by side (informative)
+bench: rootfs ## (root) 06-container beside unshare, bwrap, runc, crun: writes docs/benchmarks.md (informative)
 	$(need-root)
-	$(GO) test -run '^$$' -bench . -benchtime 200x ./06-container/
+	@command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null 2>&1 || \
+		{ apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null 2>&1; } || \
+		{ echo "make bench needs hyperfine: apt-get install hyperfine (Fedora: dnf install hyperfine)"; exit 2; }
+	@$(GO) build -o $(BIN)/bench ./bench
+	@./$(BIN)/bench --bin $(BIN) --rootfs $(ROOTFS)
 
 doctor: build ## check every chapter's needs on this machine, with the fix for each FAIL
 	@failed=0; for c in $(CHAPTERS); do ./$(BIN)/$$c --check || failed=$$((failed+1)); echo; done; \

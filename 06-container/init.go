@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 
+	"golang.org/x/sys/unix"
+
 	"nslab/01-uts/cli"
 	"nslab/01-uts/explain"
 	"nslab/01-uts/uts"
@@ -17,11 +19,11 @@ import (
 // itself up from inside — hostname, network, root filesystem — and runs
 // the command under chapter 04's init, exiting with the command's status.
 func containerInit(log *explain.Log) error {
-	s, err := readSpec(os.NewFile(3, "spec"))
+	s, err := readSpec(pipe(3, "spec"))
 	if err != nil {
 		return err
 	}
-	watchLifeline(os.NewFile(4, "lifeline"))
+	watchLifeline(pipe(4, "lifeline"))
 
 	if err := uts.SetHostname(s.Hostname, log); err != nil {
 		return cli.Failf("%v", err)
@@ -46,6 +48,13 @@ func containerInit(log *explain.Log) error {
 	}
 	os.Exit(status)
 	return nil
+}
+
+// pipe wraps an inherited pipe descriptor. In non-blocking mode Go waits
+// for it with its poller, instead of parking a whole thread in read(2).
+func pipe(fd int, name string) *os.File {
+	unix.SetNonblock(fd, true)
+	return os.NewFile(uintptr(fd), name)
 }
 
 // readSpec blocks until the runtime has done its part and sent the spec.

@@ -17,7 +17,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"runtime"
 
 	"nslab/01-uts/cli"
 	"nslab/01-uts/doctor"
@@ -29,14 +28,6 @@ const prog = "06-container"
 
 const summary = `Chapter 06, a container: COMMAND (default /bin/sh) runs in a root filesystem
 with its own hostname, mounts, PIDs, IPC, network and cgroup namespaces.`
-
-// The runtime starts the container from the main thread, and the kernel
-// sends the parent-death signal when the thread that started a child ends.
-// Locking the main goroutine to the main thread from init keeps that
-// thread — which lives as long as the process — the one that clones.
-func init() {
-	runtime.LockOSThread()
-}
 
 func main() {
 	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]", summary)

@@ -118,6 +118,11 @@ func etcFiles(s *spec, addr netip.Addr) map[string]string {
 // namespaces. It gets two pipes: fd 3, on which the spec will arrive when
 // the runtime has finished its part, and fd 4, which the runtime never
 // writes: its end closes only when the runtime dies.
+//
+// The parent-death signal (SIGKILL) is sent when the thread that started
+// the child ends, not the process. Go ends a thread only when a goroutine
+// locked to it returns, which the runtime never does; and should that
+// change, the lifeline still ends the container with the process.
 func (c *container) start() error {
 	specIn, specOut, err := os.Pipe()
 	if err != nil {
@@ -238,7 +243,7 @@ func (c *container) remove() {
 		c.lease = ""
 	}
 	if c.dir != "" {
-		os.RemoveAll(c.dir)
+		removeContainerDir(c.dir)
 		c.dir = ""
 	}
 	if c.host != nil {
@@ -250,7 +255,8 @@ func (c *container) remove() {
 // allCaps lists every capability this kernel knows.
 func allCaps() []uintptr {
 	var all []uintptr
-	for c := 0; c <= caps.Last(); c++ {
+	last := caps.Last()
+	for c := 0; c <= last; c++ {
 		all = append(all, uintptr(c))
 	}
 	return all

@@ -115,7 +115,8 @@ func protect(p protections, log *explain.Log) error {
 // setprivList spells a set the way setpriv(1) takes it: ",+chown,+kill".
 func setprivList(s caps.Set) string {
 	var b strings.Builder
-	for c := 0; c <= caps.Last(); c++ {
+	last := caps.Last()
+	for c := 0; c <= last; c++ {
 		if s.Has(c) {
 			b.WriteString(",+" + strings.ToLower(strings.TrimPrefix(caps.Name(c), "CAP_")))
 		}

@@ -109,6 +109,17 @@ func makeContainerDir(root, id string, files map[string]string) (string, error) 
 	return dir, nil
 }
 
+// removeContainerDir removes the files makeContainerDir made, then the
+// directory; anything else found there is removed too.
+func removeContainerDir(dir string) {
+	for _, name := range []string{"owner", "hostname", "hosts", "resolv.conf"} {
+		os.Remove(filepath.Join(dir, name))
+	}
+	if os.Remove(dir) != nil {
+		os.RemoveAll(dir)
+	}
+}
+
 // lockDir takes an exclusive flock(2) on a directory, creating it if
 // needed. The kernel drops the lock when the process dies, so it can never
 // go stale, and it needs no lock file. If --cleanup removed the directory
@@ -211,7 +222,7 @@ func sweep(root string) (live int, removed []string) {
 			live++
 			continue
 		}
-		os.RemoveAll(d)
+		removeContainerDir(d)
 		removed = append(removed, d)
 	}
 	leases, _ := filepath.Glob(filepath.Join(root, "leases", "*", "*"))

@@ -79,12 +79,6 @@ func Kernel(k nsinfo.Kind) Result {
 	return Pass("kernel has %s namespaces (%s, since Linux %s)", k.File, k.FlagName, k.Since)
 }
 
-// Unshare runs on throwaway threads; keep them off the main thread, which
-// Go cannot throw away (package netns explains).
-func init() {
-	runtime.LockOSThread()
-}
-
 // Unshare checks that this process may create namespaces of the given
 // kinds by really doing it, on a thread that is then thrown away.
 //
@@ -92,7 +86,11 @@ func init() {
 // its thread with LockOSThread; when such a goroutine returns without
 // unlocking, the runtime ends the thread, and the namespaces with it.
 // CLONE_NEWUSER cannot be tested this way (the kernel refuses it in a
-// multithreaded process), so UserNamespace starts a child instead.
+// multithreaded process), so UserNamespace starts a child instead. (Should
+// the goroutine land on the main thread, which Go cannot end, that thread
+// is parked in the new namespaces instead; --check exits soon after, so
+// it does not matter here. Package netns, which runs for longer, keeps
+// the main thread out of reach.)
 func Unshare(flags uintptr) Result {
 	errc := make(chan error)
 	go func() {

@@ -27,7 +27,8 @@ func Limit(keep Set) error {
 		return fmt.Errorf("capget: %w", err)
 	}
 	keep &= Set(uint64(data[1].Permitted)<<32 | uint64(data[0].Permitted))
-	for c := 0; c <= Last(); c++ {
+	last := Last()
+	for c := 0; c <= last; c++ {
 		if keep.Has(c) {
 			continue
 		}

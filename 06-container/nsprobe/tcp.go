@@ -58,3 +58,68 @@ func connect(args []string) error {
 	fmt.Printf("connect: %s", line)
 	return nil
 }
+
+func init() {
+	register("sink", "ADDR:PORT", "accept one connection, read it to the end, print the throughput", sink)
+	register("source", "ADDR:PORT SECONDS", "connect and send as fast as possible for SECONDS", source)
+}
+
+// sink measures what arrives: bytes from the first to the last read.
+func sink(args []string) error {
+	need(args, 1)
+	ln, err := net.Listen("tcp", args[0])
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	fmt.Printf("sink: listening on %s\n", ln.Addr())
+	c, err := ln.Accept()
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 256*1024)
+	var total int64
+	start := time.Now()
+	for {
+		n, err := c.Read(buf)
+		total += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	secs := time.Since(start).Seconds()
+	fmt.Printf("sink: %d bytes in %.3f s = %.1f MB/s\n", total, secs, float64(total)/secs/1e6)
+	return nil
+}
+
+// source writes zeros for the given time.
+func source(args []string) error {
+	need(args, 2)
+	secs, err := time.ParseDuration(args[1] + "s")
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(3 * time.Second)
+	c, err := net.Dial("tcp", args[0])
+	for errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		c, err = net.Dial("tcp", args[0])
+	}
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	buf := make([]byte, 256*1024)
+	end := time.Now().Add(secs)
+	var total int64
+	for time.Now().Before(end) {
+		n, err := c.Write(buf)
+		total += int64(n)
+		if err != nil {
+			return err
+		}
+	}
+	fmt.Printf("source: sent %d bytes\n", total)
+	return nil
+}
