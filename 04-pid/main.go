@@ -140,7 +140,11 @@ func child(cfg config, log *explain.Log) error {
 	}
 	if len(command) == 0 {
 		command = []string{cli.Shell()}
-		fmt.Fprintf(os.Stderr, "child:  starting %s; try `ps`, `echo $$`, `ls /proc`, then `exit`\n", command[0])
+		fmt.Fprintln(os.Stderr, "child:  every process in this namespace so far:")
+		if procs, err := readProcs(); err == nil {
+			printProcs(os.Stderr, procs)
+		}
+		fmt.Fprintf(os.Stderr, "child:  starting %s under the init; try `ps`, `echo $$`, `ls /proc`, then `exit`\n", command[0])
 	}
 	if !cfg.init {
 		log.Step(fmt.Sprintf("execve(%q) as PID 1", command[0]), "exec "+explain.Command(command...))
