@@ -113,7 +113,6 @@ func childCommand(cfg config, log *explain.Log) *exec.Cmd {
 
 	cmd := reexec.Command("child", os.Args[1:]...)
 	cmd.SysProcAttr = attr
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd
 }
 

@@ -177,7 +177,6 @@ func childCommand(stage string, cfg config, log *explain.Log) *exec.Cmd {
 
 	cmd := reexec.Command(stage, args...)
 	cmd.SysProcAttr = attr
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd
 }
 

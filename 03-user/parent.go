@@ -101,7 +101,6 @@ func childCommand(cfg config, uids, gids userns.Map, log *explain.Log) (*exec.Cm
 
 	cmd := reexec.Command("child", childFlags(cfg, uids, gids)...)
 	cmd.SysProcAttr = attr
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if !cfg.goMaps {
 		cmd.ExtraFiles = []*os.File{sync.childGo, sync.childReady}
 	}

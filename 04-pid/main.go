@@ -103,7 +103,6 @@ func childCommand(stage string, cfg config, args []string, log *explain.Log) *ex
 		"unshare --pid --fork --mount "+explain.Command(append([]string{prog}, args...)...))
 	cmd := reexec.Command(stage, args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd
 }
 

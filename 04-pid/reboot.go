@@ -91,7 +91,7 @@ func rebootGuard(pid int, here, start uint64, nspid string, kernel [2]int) error
 	case len(strings.Fields(nspid)) < 2:
 		return fmt.Errorf("NSpid %q shows no parent namespace", nspid)
 	case kernel[0] < 3 || kernel[0] == 3 && kernel[1] < 4:
-		return fmt.Errorf("Linux %d.%d would reboot the machine; namespaced reboot came in 3.4", kernel[0], kernel[1])
+		return fmt.Errorf("kernel %d.%d would reboot the machine; reboot is confined to the namespace since Linux 3.4", kernel[0], kernel[1])
 	}
 	return nil
 }

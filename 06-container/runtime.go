@@ -152,7 +152,6 @@ func (c *container) start() error {
 		// away (chapter 03). Ambient capabilities survive it.
 		c.cmd.SysProcAttr.AmbientCaps = allCaps()
 	}
-	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	c.cmd.ExtraFiles = []*os.File{specIn, lifeIn}
 	markCloexec()
 	c.log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),

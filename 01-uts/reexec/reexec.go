@@ -41,11 +41,12 @@ func init() {
 }
 
 // Command returns a command that runs this same program again as the given
-// stage ("child", "init", ...). args are the arguments after argv[0]; the
-// caller sets SysProcAttr and the standard streams.
+// stage ("child", "init", ...), with this process's standard streams. args
+// are the arguments after argv[0]; the caller sets SysProcAttr.
 func Command(stage string, args ...string) *exec.Cmd {
 	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Args[0] = marker + stage
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	return cmd
 }
 
