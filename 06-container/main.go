@@ -17,6 +17,8 @@ package main
 import (
 	"fmt"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"nslab/01-uts/cli"
 	"nslab/01-uts/doctor"
@@ -73,9 +75,17 @@ func run(f flags, command []string, verbose bool, log *explain.Log) error {
 	}
 	c := &container{spec: s, flags: f, log: log}
 	defer c.remove()
+	// From here on a signal must not end the runtime before it has
+	// removed what it made: catch them now, act on them below.
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, cli.ForwardedSignals...)
+	defer signal.Stop(sigs)
 
 	// 2. The container's /etc files and, in bridge mode, an address.
 	if err := c.prepare(); err != nil {
+		return err
+	}
+	if err := interrupted(sigs); err != nil {
 		return err
 	}
 
@@ -95,13 +105,28 @@ func run(f flags, command []string, verbose bool, log *explain.Log) error {
 	}
 
 	// 5. The spec lets the init go on; wait for it, passing signals on.
-	status, err := c.wait()
+	status, err := c.wait(sigs)
 	if err != nil {
 		return err
 	}
 	c.remove()
 	os.Exit(status)
 	return nil
+}
+
+// interrupted reports a request to stop that arrived during the set-up,
+// before there is a container to pass it to.
+func interrupted(sigs chan os.Signal) error {
+	for {
+		select {
+		case sig := <-sigs:
+			if n := sig.(syscall.Signal); n == syscall.SIGINT || n == syscall.SIGTERM || n == syscall.SIGHUP || n == syscall.SIGQUIT {
+				return cli.Errorf(cli.ExitSignalBase+int(n), "%v before the container started; nothing is left behind", sig)
+			}
+		default:
+			return nil
+		}
+	}
 }
 
 // say prints one line of the runtime's own, to stderr.

@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"syscall"
 	"time"
@@ -190,13 +189,11 @@ func (c *container) connect() error {
 	return nil
 }
 
-// wait waits for the init, passing on the signals a user sends. SIGTERM
-// and SIGHUP mean "stop the container": they are passed on too, and if the
-// container has not exited after --stop-timeout seconds, it is killed.
-func (c *container) wait() (int, error) {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, cli.ForwardedSignals...)
-	defer signal.Stop(sigs)
+// wait waits for the init, passing on the signals a user sends (caught
+// since before the set-up, on sigs). SIGTERM and SIGHUP mean "stop the
+// container": they are passed on too, and if the container has not exited
+// after --stop-timeout seconds, it is killed.
+func (c *container) wait(sigs chan os.Signal) (int, error) {
 	done := make(chan error, 1)
 	go func() { done <- c.cmd.Wait() }()
 	var deadline <-chan time.Time
