@@ -12,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"nslab/01-uts/cli"
-	"nslab/01-uts/uts"
 )
 
 // The container's environment starts from these, like docker run's.
@@ -136,14 +135,6 @@ func environment(hostname string, extra []string) []string {
 	}
 	env := []string{"PATH=" + containerPath, "HOME=/root", "TERM=" + term, "HOSTNAME=" + hostname}
 	return append(env, extra...)
-}
-
-// checkHostname refuses a name the kernel would refuse.
-func checkHostname(name string) error {
-	if err := uts.CheckName("hostname", name); err != nil {
-		return cli.Failf("%v", err)
-	}
-	return nil
 }
 
 // resolveCommand finds the command inside the root filesystem, the way

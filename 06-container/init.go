@@ -1,23 +1,15 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"io"
-	"os"
-	"os/exec"
-
-	"golang.org/x/sys/unix"
-
 	"nslab/01-uts/cli"
 	"nslab/01-uts/explain"
-	"nslab/01-uts/uts"
-	"nslab/04-pid/initproc"
 )
 
-// containerInit is PID 1 of the container. It waits for its spec, sets
-// itself up from inside — hostname, network, root filesystem — and runs
-// the command under chapter 04's init, exiting with the command's status.
+// containerInit is PID 1 of the container, the init's side of main.go's
+// sequence. It waits for its spec (pid.go), sets itself up from inside —
+// hostname (uts.go), network (net.go), root filesystem (mount.go, dev.go,
+// procmask.go, ipc.go) — and runs the command (pid.go, security.go),
+// exiting with the command's status.
 func containerInit(log *explain.Log) error {
 	s, err := readSpec(pipe(3, "spec"))
 	if err != nil {
@@ -25,8 +17,8 @@ func containerInit(log *explain.Log) error {
 	}
 	watchLifeline(pipe(4, "lifeline"))
 
-	if err := uts.SetHostname(s.Hostname, log); err != nil {
-		return cli.Failf("%v", err)
+	if err := setHostname(s, log); err != nil {
+		return err
 	}
 	if err := networkInside(s.Net, log); err != nil {
 		return cli.Failf("network: %v", err)
@@ -39,44 +31,5 @@ func containerInit(log *explain.Log) error {
 	}
 	markCloexec()
 
-	cmd := &exec.Cmd{Path: s.Path, Args: s.Command, Env: s.Env}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	log.Step(fmt.Sprintf("fork + execve(%q) under the init", s.Path), "exec "+explain.Command(s.Command...))
-	status, err := initproc.Run(cmd, initproc.Options{Start: startProtected(s.Protect, log)})
-	if err != nil {
-		return cli.Errorf(status, "%s: %v", s.Command[0], err)
-	}
-	os.Exit(status)
-	return nil
-}
-
-// pipe wraps an inherited pipe descriptor. In non-blocking mode Go waits
-// for it with its poller, instead of parking a whole thread in read(2).
-func pipe(fd int, name string) *os.File {
-	unix.SetNonblock(fd, true)
-	return os.NewFile(uintptr(fd), name)
-}
-
-// readSpec blocks until the runtime has done its part and sent the spec.
-// If the runtime dies first, the pipe ends without a spec and the init
-// gives up.
-func readSpec(f *os.File) (*spec, error) {
-	defer f.Close()
-	var s spec
-	if err := json.NewDecoder(f).Decode(&s); err != nil {
-		return nil, cli.Failf("no spec from the runtime (%v)", err)
-	}
-	return &s, nil
-}
-
-// watchLifeline ends the container when the runtime dies. The runtime
-// holds the only write end of this pipe, so a read returns EOF exactly when
-// it is gone — including before the parent-death signal was armed, and if
-// the runtime's thread that started us ended. PID 1 exiting makes the
-// kernel kill everything else in the namespace.
-func watchLifeline(f *os.File) {
-	go func() {
-		io.Copy(io.Discard, f)
-		os.Exit(cli.ExitSignalBase + 9)
-	}()
+	return runCommand(s, log)
 }

@@ -17,8 +17,6 @@ import (
 	"nslab/01-uts/explain"
 	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
-	"nslab/03-user/caps"
-	"nslab/03-user/userns"
 	"nslab/05-net/netlink"
 )
 
@@ -100,19 +98,6 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 	return addr, nil
 }
 
-// etcFiles are the container's hostname, hosts and resolv.conf.
-func etcFiles(s *spec, addr netip.Addr) map[string]string {
-	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-	if addr.IsValid() {
-		hosts += addr.String() + "\t" + s.Hostname + "\n"
-	} else {
-		hosts += "127.0.1.1\t" + s.Hostname + "\n"
-	}
-	resolv := "# written by 06-container: the container has no route to a name server\n" +
-		"# (see docs/06-container.md, \"Beyond the bridge\")\n"
-	return map[string]string{"hostname": s.Hostname + "\n", "hosts": hosts, "resolv.conf": resolv}
-}
-
 // start runs this binary again as the container's init, in new
 // namespaces. It gets two pipes: fd 3, on which the spec will arrive when
 // the runtime has finished its part, and fd 4, which the runtime never
@@ -146,10 +131,7 @@ func (c *container) start() error {
 	c.cmd = reexec.Command("init", args...)
 	c.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
 	if c.spec.Rootless {
-		// The init is executed before the runtime writes its maps, as
-		// an unmapped uid, and execve(2) would take every capability
-		// away (chapter 03). Ambient capabilities survive it.
-		c.cmd.SysProcAttr.AmbientCaps = allCaps()
+		keepCapabilities(c.cmd.SysProcAttr)
 	}
 	c.cmd.ExtraFiles = []*os.File{specIn, lifeIn}
 	markCloexec()
@@ -170,9 +152,8 @@ func (c *container) start() error {
 func (c *container) connect() error {
 	pid := c.cmd.Process.Pid
 	if c.spec.Rootless {
-		uids, gids := userns.Single(os.Getuid()), userns.Single(os.Getgid())
-		if err := userns.WriteMaps(pid, uids, gids, true, nil, c.log); err != nil {
-			return cli.Failf("%v", err)
+		if err := mapToRoot(pid, c.log); err != nil {
+			return err
 		}
 	}
 	if c.spec.Net.Mode == "bridge" {
@@ -246,16 +227,6 @@ func (c *container) remove() {
 		c.host.Close()
 		c.host = nil
 	}
-}
-
-// allCaps lists every capability this kernel knows.
-func allCaps() []uintptr {
-	var all []uintptr
-	last := caps.Last()
-	for c := 0; c <= last; c++ {
-		all = append(all, uintptr(c))
-	}
-	return all
 }
 
 // markCloexec marks every descriptor from 3 up close-on-exec, so none
