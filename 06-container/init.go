@@ -1,6 +1,9 @@
 package main
 
 import (
+	"errors"
+	"strings"
+
 	"nslab/01-uts/cli"
 	"nslab/01-uts/explain"
 )
@@ -32,4 +35,14 @@ func containerInit(log *explain.Log) error {
 	markCloexec()
 
 	return runCommand(s, log)
+}
+
+// withHint gives a failed set-up step, which names what failed, the usual
+// next step: errors from the kernel carry no advice of their own.
+func withHint(err error) error {
+	var e *cli.Error
+	if err == nil || !errors.As(err, &e) || e.Code != cli.ExitSetup || strings.Contains(e.Msg, " — ") {
+		return err
+	}
+	return cli.Failf("%s — see %s --check, and -v for each step", e.Msg, prog)
 }

@@ -57,7 +57,7 @@ func main() {
 		doctor.Exit(prog, checks(f))
 	}
 	if reexec.Stage() == "init" {
-		cli.Exit(prog, containerInit(explain.New(p.Verbose, "init")))
+		cli.Exit(prog, withHint(containerInit(explain.New(p.Verbose, "init"))))
 	}
 	log := explain.New(p.Verbose, "runtime")
 	if f.cleanup {

@@ -354,6 +354,10 @@ func TestRootfsWithSymlinkedProc(t *testing.T) {
 	os.Symlink("/bin/busybox", filepath.Join(bad, "bin", "sh"))
 	labtest.Run(t, bin, "--rootfs", bad, "--net=none", "--", "/bin/sh").Want(t, 125).
 		Contains(t, "/proc is a symbolic link; refusing to mount over it")
+	os.Remove(filepath.Join(bad, "proc"))
+	os.WriteFile(filepath.Join(bad, "proc"), nil, 0o644)
+	labtest.Run(t, bin, "--rootfs", bad, "--net=none", "--", "/bin/sh").Want(t, 125).
+		Contains(t, "/proc is not a directory")
 }
 
 // The environment is clean, with -e added and -w honoured.

@@ -137,6 +137,9 @@ func checkMountPoints(rootfs string) error {
 		if fi.Mode()&os.ModeSymlink != 0 {
 			return cli.Failf("--rootfs %s: /%s is a symbolic link; refusing to mount over it", rootfs, t)
 		}
+		if filepath.Dir(t) == "." && !fi.IsDir() {
+			return cli.Failf("--rootfs %s: /%s is not a directory — is it a root filesystem? (make rootfs)", rootfs, t)
+		}
 	}
 	return nil
 }
