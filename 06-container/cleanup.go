@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"nslab/01-uts/cli"
 	"nslab/01-uts/explain"
@@ -37,12 +36,7 @@ func cleanup(f flags, log *explain.Log) error {
 			return err
 		}
 	}
-	// Only empty directories go. The state directory is removed while
-	// this process holds its lock: a runtime waiting for the lock sees
-	// that the directory it locked is gone, and starts again.
-	for _, d := range []string{leaseDir(root, f.bridge), filepath.Join(root, "leases"), filepath.Join(root, "containers"), root} {
-		os.Remove(d)
-	}
+	tidy(root, f.bridge)
 	return nil
 }
 

@@ -215,6 +215,14 @@ func (c *container) kill() {
 // with it eth0 and its host end. Waiting for that would only slow the
 // runtime down.
 func (c *container) remove() {
+	if c.lease == "" && c.dir == "" {
+		return
+	}
+	root := stateRoot(c.spec.Rootless)
+	unlock, err := lockDir(root)
+	if err == nil {
+		defer unlock()
+	}
 	if c.lease != "" {
 		os.Remove(c.lease)
 		c.lease = ""
@@ -227,6 +235,7 @@ func (c *container) remove() {
 		c.host.Close()
 		c.host = nil
 	}
+	tidy(root, c.flags.bridge)
 }
 
 // markCloexec marks every descriptor from 3 up close-on-exec, so none

@@ -120,6 +120,15 @@ func removeContainerDir(dir string) {
 	}
 }
 
+// tidy removes the state directories that are empty: the last container
+// to leave takes the state directory with it. The caller holds its lock;
+// a runtime waiting for that lock notices the removal and starts again.
+func tidy(root, bridge string) {
+	for _, d := range []string{leaseDir(root, bridge), filepath.Join(root, "leases"), filepath.Join(root, "containers"), root} {
+		os.Remove(d) // fails, harmlessly, when not empty
+	}
+}
+
 // lockDir takes an exclusive flock(2) on a directory, creating it if
 // needed. The kernel drops the lock when the process dies, so it can never
 // go stale, and it needs no lock file. If --cleanup removed the directory
