@@ -16,8 +16,9 @@ ARGS ?=
 FUZZTIME ?= 20000x
 # The fuzz targets: package:Target, one go test -fuzz run each.
 FUZZ := 01-uts/uts:FuzzCheckName 03-user/userns:FuzzParseMap 03-user/caps:FuzzParse \
-	05-net/netlink:FuzzParseAttrs 06-container:FuzzCheckEnv 06-container:FuzzParseSubnet \
-	06-container:FuzzCapabilities
+	05-net/netlink:FuzzParseAttrs 05-net/netlink:FuzzParseLink 05-net/netlink:FuzzParseAddr \
+	05-net/netlink:FuzzParseRoute 05-net/netlink:FuzzReply 06-container:FuzzParseRule \
+	06-container:FuzzCheckEnv 06-container:FuzzParseSubnet 06-container:FuzzCapabilities
 
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
@@ -29,7 +30,7 @@ help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
 
 check-go:
-	@[ -x "$(GO)" ] || { echo "Go not found: install Go 1.18 or newer (https://go.dev/doc/install)"; exit 2; }
+	@[ -x "$(GO)" ] || { echo "Go not found: install Go 1.19 or newer (https://go.dev/doc/install)"; exit 2; }
 
 build: check-go ## build every chapter into bin/
 	@mkdir -p $(BIN)

@@ -1,6 +1,6 @@
 module nslab
 
-go 1.18
+go 1.19
 
 require (
 	github.com/spf13/pflag v1.0.10

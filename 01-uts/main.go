@@ -16,12 +16,12 @@ import (
 	"os/exec"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/01-uts/uts"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 const prog = "01-uts"
@@ -43,14 +43,17 @@ func main() {
 	p.Flags.StringVar(&cfg.hostname, "hostname", "nslab-01", "hostname inside the new UTS namespace")
 	p.Flags.StringVar(&cfg.domainname, "domainname", "", "NIS domain name inside (default: keep the host's)")
 	p.Flags.BoolVar(&cfg.user, "user", false, "also create a user namespace, so a regular user can run this (chapter 03)")
-	cfg.command = p.Parse(os.Args[1:])
-	if p.Check {
-		doctor.Exit(prog, checks())
+	command, err := p.Parse(os.Args[1:])
+	if err != nil {
+		cli.Exit(prog, err)
 	}
-	var err error
-	if reexec.Stage() == "child" {
+	cfg.command = command
+	switch {
+	case p.Check:
+		err = doctor.Run(prog, checks())
+	case reexec.Stage() == "child":
 		err = child(cfg, explain.New(p.Verbose, "child"))
-	} else {
+	default:
 		err = parent(cfg, p.Flags.Changed("domainname"), explain.New(p.Verbose, "parent"))
 	}
 	cli.Exit(prog, err)
@@ -60,16 +63,16 @@ func main() {
 // waits for it, and ends with the child's exit status.
 func parent(cfg config, domainGiven bool, log *explain.Log) error {
 	if err := uts.CheckName("hostname", cfg.hostname); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if domainGiven {
 		if err := uts.CheckName("domain name", cfg.domainname); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 	}
 	before, err := describe()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "host:   %s\n", before)
 
@@ -81,15 +84,14 @@ func parent(cfg config, domainGiven bool, log *explain.Log) error {
 
 	after, err := describe()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	verdict := "unchanged"
 	if after != before {
 		verdict = "CHANGED"
 	}
 	fmt.Fprintf(os.Stderr, "host:   %s (%s)\n", after, verdict)
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
 // childCommand builds the command that runs this binary again inside a new
@@ -119,26 +121,29 @@ func childCommand(cfg config, log *explain.Log) *exec.Cmd {
 // startError explains why the child could not be started.
 func startError(err error) error {
 	if errors.Is(err, syscall.EPERM) {
-		return cli.Failf("clone(CLONE_NEWUTS): operation not permitted — run as root, or add --user (chapter 03 explains user namespaces)")
+		return cli.Failf("clone(CLONE_NEWUTS): %w — run as root, or add --user (chapter 03 explains user namespaces)", syscall.EPERM)
 	}
-	return cli.Failf("starting the child: %v", err)
+	return cli.Failf("starting the child: %w", err)
 }
 
 // child runs inside the new UTS namespace: it sets the names, then runs the
 // command, a shell, or prints a report.
 func child(cfg config, log *explain.Log) error {
+	if err := reexec.Require("uts"); err != nil {
+		return err
+	}
 	log.Note("this process was born in a new UTS namespace, a copy of the host's names")
 	if err := uts.SetHostname(cfg.hostname, log); err != nil {
-		return cli.Failf("%v — run as root, or add --user (chapter 03)", err)
+		return fmt.Errorf("%w — run as root, or add --user (chapter 03)", err)
 	}
 	if cfg.domainname != "" {
 		if err := uts.SetDomainname(cfg.domainname, log); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 	}
 	here, err := describe()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	command := cfg.command
 	if len(command) == 0 && !cli.Interactive() {

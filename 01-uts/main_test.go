@@ -5,13 +5,13 @@ import (
 	"strings"
 	"testing"
 
-	"nslab/01-uts/nsinfo"
 	"nslab/internal/labtest"
+	"nslab/internal/nsinfo"
 )
 
 var bin string
 
-func TestMain(m *testing.M) { labtest.Main(m, map[string]*string{".": &bin}) }
+func TestMain(m *testing.M) { os.Exit(labtest.Main(m, map[string]*string{".": &bin})) }
 
 func hostname(t *testing.T) string {
 	t.Helper()
@@ -157,4 +157,22 @@ func TestHelp(t *testing.T) {
 	r := labtest.Run(t, bin, "--help").Want(t, 0)
 	r.Contains(t, "Usage: 01-uts [flags] [--] [COMMAND [ARG...]]", "--hostname", "--verbose", "--check")
 	labtest.Run(t, bin, "--no-such-flag").Want(t, 125).Contains(t, "01-uts: unknown flag: --no-such-flag")
+}
+
+// Bad input, and the child stage started by hand (it would rename the
+// host): one line, status 125, no panic, nothing changed.
+func TestBadInput(t *testing.T) {
+	before := hostname(t)
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--hostname", ""}, Status: 125},
+		{Args: []string{"--hostname", strings.Repeat("h", 65)}, Status: 125},
+		{Args: []string{"--domainname", ""}, Status: 125},
+		{Args: []string{"--user=perhaps"}, Status: 125},
+		{Args: []string{"--no-such-flag"}, Status: 125},
+		{Args: []string{"--", "/no/such/command"}, Status: 127, Nobody: 125},
+		{Args: []string{"--hostname", "handmade", "--", "true"}, Argv0: "nslab:child", Status: 125},
+	})
+	if after := hostname(t); after != before {
+		t.Errorf("the host's hostname changed from %q to %q", before, after)
+	}
 }

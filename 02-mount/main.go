@@ -17,12 +17,12 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/02-mount/mountns"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 const prog = "02-mount"
@@ -47,41 +47,40 @@ func main() {
 	p.Flags.StringVar(&cfg.dir, "dir", "", "directory the child mounts under (default: a scratch directory in /tmp, removed afterwards)")
 	p.Flags.BoolVar(&cfg.user, "user", false, "also create a user namespace, so a regular user can run this (chapter 03)")
 	p.Flags.BoolVar(&cfg.demo, "demo-propagation", false, "show what shared, slave and private do, on a scratch mount the program removes again")
-	cfg.command = p.Parse(os.Args[1:])
-	cfg.verbose = p.Verbose
-	if p.Check {
-		doctor.Exit(prog, checks())
+	command, err := p.Parse(os.Args[1:])
+	if err != nil {
+		cli.Exit(prog, err)
 	}
-	var err error
-	switch reexec.Stage() {
-	case "child":
+	cfg.command, cfg.verbose = command, p.Verbose
+	switch {
+	case p.Check:
+		err = doctor.Run(prog, checks())
+	case reexec.Stage() == "child":
 		err = child(cfg, explain.New(p.Verbose, "child"))
-	case "demo-child":
+	case reexec.Stage() == "demo-child":
 		err = demoChild(cfg, explain.New(p.Verbose, "child"))
+	case cfg.demo:
+		err = demoPropagation(cfg, explain.New(p.Verbose, "parent"))
 	default:
-		if cfg.demo {
-			err = demoPropagation(cfg, explain.New(p.Verbose, "parent"))
-		} else {
-			err = parent(cfg, explain.New(p.Verbose, "parent"))
-		}
+		err = parent(cfg, explain.New(p.Verbose, "parent"))
 	}
 	cli.Exit(prog, err)
 }
 
 // parent prepares the directory, runs the child in a new mount namespace,
 // and then looks for the child's mounts in the host's table.
-func parent(cfg config, log *explain.Log) error {
+func parent(cfg config, log *explain.Log) (err error) {
 	if cfg.propagation != "unchanged" {
 		if _, ok := mountns.Propagations[cfg.propagation]; !ok {
 			return cli.Failf("--propagation %q: want private, slave, shared or unchanged", cfg.propagation)
 		}
 	}
-	dir, remove, err := scratchDir(cfg.dir)
+	sc, err := newScratch(cfg.dir)
 	if err != nil {
 		return err
 	}
-	defer remove()
-	cfg.dir = dir
+	defer cli.Cleanup(&err, "removing the mount points", sc.remove)
+	cfg.dir = sc.dir
 
 	if err := describeHostRoot(); err != nil {
 		return err
@@ -90,52 +89,71 @@ func parent(cfg config, log *explain.Log) error {
 	if err != nil {
 		return startError(err)
 	}
-	if err := checkHost(dir, log); err != nil {
+	if err := checkHost(cfg.dir, log); err != nil {
 		return err
 	}
-	remove()
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
-// scratchDir returns the directory to mount under, with the two mount
-// points "tmpfs" and "bind" inside it, and a function that removes what it
-// created. Bad input is refused here, before any namespace exists.
-func scratchDir(dir string) (string, func(), error) {
-	var created []string
-	remove := func() {
-		for i := len(created) - 1; i >= 0; i-- {
-			os.Remove(created[i])
-		}
-		created = nil
-	}
+// scratch is the directory the child mounts under, with the two mount
+// points "tmpfs" and "bind" inside it, and what this program created there.
+type scratch struct {
+	dir     string
+	created []string
+}
+
+// newScratch makes the directory (or checks the one --dir names) and its
+// two mount points. Bad input is refused here, before any namespace
+// exists.
+func newScratch(dir string) (*scratch, error) {
+	sc := &scratch{}
 	if dir == "" {
 		d, err := os.MkdirTemp("", "nslab-02-")
 		if err != nil {
-			return "", nil, cli.Failf("scratch directory: %v", err)
+			return nil, cli.Failf("scratch directory: %w", err)
 		}
 		dir = d
-		created = append(created, d)
+		sc.created = append(sc.created, d)
 	} else {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
-			return "", nil, cli.Failf("--dir: %v", err)
+			return nil, cli.Failf("--dir: %w", err)
 		}
 		if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
-			return "", nil, cli.Failf("--dir %s: not an existing directory — create it first", dir)
+			return nil, cli.Failf("--dir %s: not an existing directory — create it first", dir)
 		}
 		dir = abs
 	}
+	sc.dir = dir
 	for _, sub := range []string{"tmpfs", "bind"} {
 		p := filepath.Join(dir, sub)
-		if err := os.Mkdir(p, 0o755); err == nil {
-			created = append(created, p)
-		} else if !errors.Is(err, os.ErrExist) {
-			remove()
-			return "", nil, cli.Failf("mount point %s: %v", p, err)
+		err := os.Mkdir(p, 0o755)
+		if err == nil {
+			sc.created = append(sc.created, p)
+			continue
+		}
+		if !errors.Is(err, os.ErrExist) {
+			if rerr := sc.remove(); rerr != nil {
+				cli.Warnf("cleanup: %v", rerr)
+			}
+			return nil, cli.Failf("mount point %s: %w", p, err)
 		}
 	}
-	return dir, remove, nil
+	return sc, nil
+}
+
+// remove removes what newScratch created, newest first. A mount point
+// that is still in use (something is mounted there) cannot be removed,
+// and says so.
+func (sc *scratch) remove() error {
+	var first error
+	for i := len(sc.created) - 1; i >= 0; i-- {
+		if err := os.Remove(sc.created[i]); err != nil && first == nil {
+			first = err
+		}
+	}
+	sc.created = nil
+	return first
 }
 
 // describeHostRoot prints the propagation of the host's "/" — the setting
@@ -143,7 +161,7 @@ func scratchDir(dir string) (string, func(), error) {
 func describeHostRoot() error {
 	mounts, err := mountns.Read("/proc/self/mountinfo")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	root, _ := mountns.Find(mounts, "/")
 	note := "mounts made beneath it in a copied namespace come back here unless the copy is made private"
@@ -182,22 +200,34 @@ func childCommand(stage string, cfg config, log *explain.Log) *exec.Cmd {
 
 func startError(err error) error {
 	if errors.Is(err, syscall.EPERM) {
-		return cli.Failf("clone(CLONE_NEWNS): operation not permitted — run as root, or add --user (chapter 03 explains user namespaces)")
+		return cli.Failf("clone(CLONE_NEWNS): %w — run as root, or add --user (chapter 03 explains user namespaces)", syscall.EPERM)
 	}
-	return cli.Failf("starting the child: %v", err)
+	return cli.Failf("starting the child: %w", err)
 }
 
-// checkHost looks for mounts under dir in the host's table. A leaked
-// mount is reported and then removed, so that even the demonstration of
-// the mistake leaves nothing behind.
+// tmpfsSource is the name the child gives its tmpfs: mountinfo shows it
+// as the source of the tmpfs and of the bind mount of it, which tells this
+// program's mounts from any a learner makes by hand in the same directory.
+const tmpfsSource = "nslab-02"
+
+// checkHost looks in the host's table for the two mounts the child made.
+// A leaked mount is reported and then removed, so that even the
+// demonstration of the mistake leaves nothing behind; mounts that someone
+// else made under the directory are left alone.
 func checkHost(dir string, log *explain.Log) error {
 	mounts, err := mountns.Read("/proc/self/mountinfo")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
-	leaked := mountns.Under(mounts, dir)
+	var leaked []mountns.Mount
+	for _, m := range mountns.Under(mounts, dir) {
+		mine := m.MountPoint == filepath.Join(dir, "tmpfs") || m.MountPoint == filepath.Join(dir, "bind")
+		if mine && m.Source == tmpfsSource {
+			leaked = append(leaked, m)
+		}
+	}
 	if len(leaked) == 0 {
-		fmt.Fprintf(os.Stderr, "host:   no mounts under %s — the child's mounts stayed in its namespace\n", dir)
+		fmt.Fprintf(os.Stderr, "host:   the child's mounts are not in the host's table — they stayed in its namespace\n")
 		return nil
 	}
 	fmt.Fprintf(os.Stderr, "host:   LEAKED: the child's mounts reached the host's table:\n")
@@ -206,7 +236,7 @@ func checkHost(dir string, log *explain.Log) error {
 	}
 	for i := len(leaked) - 1; i >= 0; i-- {
 		if err := mountns.Unmount(leaked[i].MountPoint, true, log); err != nil {
-			return cli.Failf("removing the leaked mount: %v", err)
+			return cli.Failf("removing the leaked mount: %w", err)
 		}
 	}
 	fmt.Fprintf(os.Stderr, "host:   removed them again (umount -l)\n")
@@ -216,6 +246,9 @@ func checkHost(dir string, log *explain.Log) error {
 // child runs in the new mount namespace: it makes its copy of the tree
 // private, mounts a tmpfs and a bind mount, and runs the command.
 func child(cfg config, log *explain.Log) error {
+	if err := reexec.Require("mnt"); err != nil {
+		return err
+	}
 	link, _ := nsinfo.Link(0, "mnt")
 	fmt.Fprintf(os.Stderr, "child:  %s, a copy of the host's mount table\n", link)
 	if err := showRoot("before", log); err != nil {
@@ -224,22 +257,22 @@ func child(cfg config, log *explain.Log) error {
 	if cfg.propagation != "unchanged" {
 		log.Note("on a systemd host / is shared: without this, the mounts below would appear on the host too")
 		if err := mountns.SetPropagation("/", cfg.propagation, true, log); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 		if err := showRoot("after", log); err != nil {
 			return err
 		}
 	}
 	tmpfs, bind := filepath.Join(cfg.dir, "tmpfs"), filepath.Join(cfg.dir, "bind")
-	if err := mountns.MountFS("tmpfs", "nslab-02", tmpfs, syscall.MS_NOSUID|syscall.MS_NODEV, "size=1m,mode=755", log); err != nil {
-		return cli.Failf("%v", err)
+	if err := mountns.MountFS("tmpfs", tmpfsSource, tmpfs, syscall.MS_NOSUID|syscall.MS_NODEV, "size=1m,mode=755", log); err != nil {
+		return err
 	}
 	hello := filepath.Join(tmpfs, "hello")
 	if err := os.WriteFile(hello, []byte("written to the tmpfs, read through the bind mount\n"), 0o644); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountns.Bind(tmpfs, bind, false, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := showMounts(cfg.dir); err != nil {
 		return err
@@ -251,7 +284,7 @@ func child(cfg config, log *explain.Log) error {
 func showRoot(when string, log *explain.Log) error {
 	mounts, err := mountns.Read("/proc/self/mountinfo")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	root, _ := mountns.Find(mounts, "/")
 	fmt.Fprintf(os.Stderr, "child:  / %-7s %s  (%s)\n", when+":", root.Line, root.Propagation())
@@ -262,7 +295,7 @@ func showRoot(when string, log *explain.Log) error {
 func showMounts(dir string) error {
 	mounts, err := mountns.Read("/proc/self/mountinfo")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "child:  mounts under %s in /proc/self/mountinfo:\n", dir)
 	for _, m := range mountns.Under(mounts, dir) {
@@ -279,7 +312,7 @@ func runCommand(cfg config, hello string, log *explain.Log) error {
 	if len(command) == 0 && !cli.Interactive() {
 		b, err := os.ReadFile(hello)
 		if err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 		fmt.Printf("child:  %s: %s", hello, b)
 		return nil

@@ -12,7 +12,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) { labtest.Main(m, map[string]*string{".": &bin}) }
+func TestMain(m *testing.M) { os.Exit(labtest.Main(m, map[string]*string{".": &bin})) }
 
 // leakScript runs 02-mount with the given flags on dir, and has the
 // command inside grep the *host's* mountinfo (that of the shell standing
@@ -166,4 +166,46 @@ func TestExplainMode(t *testing.T) {
 func TestCheck(t *testing.T) {
 	labtest.NeedRoot(t)
 	labtest.Run(t, bin, "--check").Want(t, 0).Contains(t, "ok    unshare(CLONE_NEWNS) works here")
+}
+
+// Bad input, and the stages started by hand (they would make the host's
+// "/" private and mount on it): one line, status 125, nothing changed.
+func TestBadInput(t *testing.T) {
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--propagation", "sideways"}, Status: 125},
+		{Args: []string{"--dir", "/no/such/dir"}, Status: 125},
+		{Args: []string{"--dir", "/etc/passwd"}, Status: 125},
+		{Args: []string{"--demo-propagation=perhaps"}, Status: 125},
+		{Args: []string{"--dir", "/tmp", "--", "true"}, Argv0: "nslab:child", Status: 125},
+		{Args: []string{"--dir", "/tmp/x/private"}, Argv0: "nslab:demo-child", Status: 125},
+	})
+	labtest.RefusedToNobody(t, bin, []labtest.Refusal{
+		{Args: []string{"--demo-propagation"}, Status: 125},
+		{Args: []string{"--", "true"}, Status: 125},
+	})
+}
+
+// A learner's own mount under the directory — made on the host while the
+// child runs, as exercise 1 asks — reaches the slave child, and is neither
+// reported as the program's leak nor removed: the program looks only for
+// the two mounts it made.
+func TestHandMadeMountIsLeftAlone(t *testing.T) {
+	labtest.NeedRoot(t)
+	labtest.NoTrace(t)
+	dir := t.TempDir()
+	script := `mkdir "$DIR/x"; mkfifo "$DIR/ready" "$DIR/go"
+"$BIN" --propagation slave --dir "$DIR" -- sh -c 'echo > "$DIR/ready"; read x < "$DIR/go"; findmnt -n -o SOURCE "$DIR/x"' &
+read x < "$DIR/ready"
+mount -t tmpfs hostmade "$DIR/x"
+echo go > "$DIR/go"; wait $!
+echo "after: $(grep -c " $DIR/x " /proc/$$/mountinfo)"
+umount "$DIR/x"; rm "$DIR/ready" "$DIR/go"; rmdir "$DIR/x"`
+	r := labtest.SystemdLikeHost(t, []string{"BIN=" + bin, "DIR=" + dir}, script).Want(t, 0)
+	if got := labtest.Lines(r.Stdout); len(got) != 2 || got[0] != "hostmade" || got[1] != "after: 1" {
+		t.Errorf("inside / after = %q, want hostmade, after: 1\n%s", got, r.Stderr)
+	}
+	if strings.Contains(r.Stderr, "LEAKED") {
+		t.Errorf("the learner's mount was reported as a leak:\n%s", r.Stderr)
+	}
+	r.Contains(t, "they stayed in its namespace")
 }

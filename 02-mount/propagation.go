@@ -9,9 +9,10 @@ import (
 	"strings"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
+	"nslab/01-uts/reexec"
 	"nslab/02-mount/mountns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // The propagation demonstration. The parent mounts a scratch tmpfs on the
@@ -31,21 +32,21 @@ type demoResult struct {
 	hostToChild bool // the host's mount appeared in the child
 }
 
-func demoPropagation(cfg config, log *explain.Log) error {
+func demoPropagation(cfg config, log *explain.Log) (err error) {
 	if os.Geteuid() != 0 {
 		return cli.Failf("--demo-propagation mounts on the host and needs root — run it with sudo")
 	}
 	dir, err := os.MkdirTemp("", "nslab-02-demo-")
 	if err != nil {
-		return cli.Failf("scratch directory: %v", err)
+		return cli.Failf("scratch directory: %w", err)
 	}
-	defer os.Remove(dir)
+	defer cli.Cleanup(&err, "removing "+dir, func() error { return os.Remove(dir) })
 	if err := mountns.MountFS("tmpfs", "nslab-02-demo", dir, syscall.MS_NOSUID|syscall.MS_NODEV, "size=1m,mode=755", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
-	defer mountns.Unmount(dir, true, log)
+	defer cli.Cleanup(&err, "unmounting the scratch tmpfs", func() error { return mountns.Unmount(dir, true, log) })
 	if err := mountns.SetPropagation(dir, "shared", false, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Printf("demo:   a scratch tmpfs on %s, made shared: a copy of it in a new mount namespace is its peer\n\n", dir)
 
@@ -75,18 +76,18 @@ func demoOne(cfg config, log *explain.Log) (demoResult, error) {
 	r := demoResult{mode: cfg.propagation}
 	for _, d := range []string{cfg.dir, filepath.Join(cfg.dir, "from-child"), filepath.Join(cfg.dir, "from-host")} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return r, cli.Failf("%v", err)
+			return r, err
 		}
 	}
 	cmd := childCommand("demo-child", cfg, log)
 	cmd.Stdin, cmd.Stdout = nil, nil
 	toChild, err := cmd.StdinPipe()
 	if err != nil {
-		return r, cli.Failf("%v", err)
+		return r, err
 	}
 	fromChild, err := cmd.StdoutPipe()
 	if err != nil {
-		return r, cli.Failf("%v", err)
+		return r, err
 	}
 	if err := cmd.Start(); err != nil {
 		return r, startError(err)
@@ -94,7 +95,7 @@ func demoOne(cfg config, log *explain.Log) (demoResult, error) {
 	err = trade(&r, cfg.dir, toChild, bufio.NewReader(fromChild), log)
 	toChild.Close() // the child exits when its input ends
 	if waitErr := cmd.Wait(); err == nil && waitErr != nil {
-		err = cli.Failf("the %s child failed: %v", cfg.propagation, waitErr)
+		err = cli.Failf("the %s child failed: %w", cfg.propagation, waitErr)
 	}
 	return r, err
 }
@@ -107,7 +108,7 @@ func trade(r *demoResult, dir string, toChild io.Writer, replies *bufio.Reader, 
 	}
 	r.childToHost = mounted(filepath.Join(dir, "from-child"))
 	if err := mountns.MountFS("tmpfs", "nslab-02-host", filepath.Join(dir, "from-host"), 0, "size=1m", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Fprintln(toChild, "look")
 	seen, err := expect(replies, "seen", "not-seen")
@@ -119,7 +120,7 @@ func trade(r *demoResult, dir string, toChild io.Writer, replies *bufio.Reader, 
 func expect(r *bufio.Reader, wants ...string) (string, error) {
 	line, err := r.ReadString('\n')
 	if err != nil && err != io.EOF {
-		return "", cli.Failf("reading from the child: %v", err)
+		return "", cli.Failf("reading from the child: %w", err)
 	}
 	line = strings.TrimSuffix(line, "\n")
 	for _, w := range wants {
@@ -145,17 +146,20 @@ func mounted(path string) bool {
 // scratch mount, mount beneath it, tell the parent, wait, and report
 // whether the parent's mount arrived.
 func demoChild(cfg config, log *explain.Log) error {
+	if err := reexec.Require("mnt"); err != nil {
+		return err
+	}
 	scratch := filepath.Dir(cfg.dir)
 	if err := mountns.SetPropagation(scratch, cfg.propagation, false, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountns.MountFS("tmpfs", "nslab-02-child", filepath.Join(cfg.dir, "from-child"), 0, "size=1m", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Println("mounted")
 	in := bufio.NewReader(os.Stdin)
 	if _, err := in.ReadString('\n'); err != nil {
-		return cli.Failf("waiting for the parent: %v", err)
+		return cli.Failf("waiting for the parent: %w", err)
 	}
 	if mounted(filepath.Join(cfg.dir, "from-host")) {
 		fmt.Println("seen")

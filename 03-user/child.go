@@ -8,19 +8,22 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/01-uts/uts"
 	"nslab/03-user/caps"
 	"nslab/03-user/userns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 // child runs in the new user namespace before it has any maps: it shows
 // the overflow ids, waits for the parent to write the maps, becomes uid 0
 // and executes itself again as the "inside" stage.
 func child(cfg config, log *explain.Log) error {
+	if err := reexec.Require("user"); err != nil {
+		return err
+	}
 	link, _ := nsinfo.Link(0, "user")
 	if cfg.goMaps {
 		fmt.Fprintf(os.Stderr, "child:  %s, uid=%d gid=%d already: Go wrote the maps before this code ran\n",
@@ -38,10 +41,7 @@ func child(cfg config, log *explain.Log) error {
 	fmt.Fprintf(os.Stderr, "child:  after the maps: uid=%d gid=%d\n", os.Getuid(), os.Getgid())
 	log.Note("capabilities are computed anew at every execve: as uid 0 of this namespace we get all of them")
 	log.Step(`execve("/proc/self/exe")`, "exec "+prog+" (again, as uid 0 inside)")
-	if err := reexec.Exec("inside", os.Args[1:]...); err != nil {
-		return cli.Failf("re-executing as uid 0: %v", err)
-	}
-	return nil
+	return cli.Failf("re-executing as uid 0: %w", reexec.Exec("inside", os.Args[1:]...))
 }
 
 // overflowUID reads the id that stands for "unmapped".
@@ -60,10 +60,10 @@ func waitForMaps() error {
 	defer ready.Close()
 	defer goAhead.Close()
 	if _, err := ready.Write([]byte{'r'}); err != nil {
-		return cli.Failf("telling the parent: %v", err)
+		return cli.Failf("telling the parent: %w", err)
 	}
 	if _, err := goAhead.Read(make([]byte, 1)); err != nil {
-		return cli.Failf("the parent did not write the maps (it may have failed): %v", err)
+		return cli.Failf("the parent did not write the maps (it may have failed): %w", err)
 	}
 	return nil
 }
@@ -76,13 +76,13 @@ func becomeRoot(cfg config, log *explain.Log) error {
 	if os.Getgid() != 0 {
 		log.Step("setresgid(0, 0, 0)", "setpriv --regid 0")
 		if err := syscall.Setresgid(0, 0, 0); err != nil {
-			return cli.Failf("setresgid(0): %v — is gid 0 in --gid-map?", err)
+			return cli.Failf("setresgid(0): %w — is gid 0 in --gid-map?", err)
 		}
 	}
 	if os.Getuid() != 0 {
 		log.Step("setresuid(0, 0, 0)", "setpriv --reuid 0")
 		if err := syscall.Setresuid(0, 0, 0); err != nil {
-			return cli.Failf("setresuid(0): %v — is uid 0 in --uid-map?", err)
+			return cli.Failf("setresuid(0): %w — is uid 0 in --uid-map?", err)
 		}
 	}
 	return nil
@@ -92,12 +92,15 @@ func becomeRoot(cfg config, log *explain.Log) error {
 // It shows the map from inside, the capability sets, and what those
 // capabilities reach, then runs the command.
 func inside(cfg config, log *explain.Log) error {
+	if err := reexec.Require("user"); err != nil {
+		return err
+	}
 	uidMap := strings.Join(strings.Fields(readFile("/proc/self/uid_map")), " ")
 	fmt.Fprintf(os.Stderr, "inside: uid=%d gid=%d; /proc/self/uid_map reads %q: uid 0 here is uid %s to the host\n",
 		os.Getuid(), os.Getgid(), uidMap, hostID(uidMap))
 	sets, err := caps.Read(0)
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Fprintf(os.Stderr, "inside: effective capabilities %s, bounding %s\n", sets.Effective.Summary(), sets.Bounding.Summary())
 	tryHostname(cfg, log)

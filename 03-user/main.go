@@ -13,13 +13,13 @@ import (
 	"fmt"
 	"os"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/03-user/caps"
 	"nslab/03-user/userns"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 const prog = "03-user"
@@ -42,16 +42,17 @@ func main() {
 	p.Flags.StringVar(&cfg.gidMap, "gid-map", "", `gid map, like --uid-map (default "0 <your gid> 1")`)
 	p.Flags.BoolVar(&cfg.goMaps, "go-maps", false, "let Go write the maps (SysProcAttr.UidMappings) instead of writing them by hand")
 	p.Flags.BoolVar(&cfg.uts, "uts", false, "also create a UTS namespace, owned by the new user namespace")
-	cfg.command = p.Parse(os.Args[1:])
-	cfg.verbose = p.Verbose
-	if p.Check {
-		doctor.Exit(prog, checks())
+	command, err := p.Parse(os.Args[1:])
+	if err != nil {
+		cli.Exit(prog, err)
 	}
-	var err error
-	switch reexec.Stage() {
-	case "child":
+	cfg.command, cfg.verbose = command, p.Verbose
+	switch {
+	case p.Check:
+		err = doctor.Run(prog, checks())
+	case reexec.Stage() == "child":
 		err = child(cfg, explain.New(p.Verbose, "child"))
-	case "inside":
+	case reexec.Stage() == "inside":
 		err = inside(cfg, explain.New(p.Verbose, "inside"))
 	default:
 		err = parent(cfg, explain.New(p.Verbose, "parent"))
@@ -65,20 +66,20 @@ func parseMaps(cfg config) (uids, gids userns.Map, err error) {
 	uids, gids = userns.Single(os.Getuid()), userns.Single(os.Getgid())
 	if cfg.uidMap != "" {
 		if uids, err = userns.ParseMap(cfg.uidMap); err != nil {
-			return nil, nil, cli.Failf("--uid-map: %v", err)
+			return nil, nil, cli.Failf("--uid-map: %w", err)
 		}
 	}
 	if cfg.gidMap != "" {
 		if gids, err = userns.ParseMap(cfg.gidMap); err != nil {
-			return nil, nil, cli.Failf("--gid-map: %v", err)
+			return nil, nil, cli.Failf("--gid-map: %w", err)
 		}
 	}
 	if os.Geteuid() != 0 {
 		if err := uids.CheckUnprivileged("uid", os.Getuid()); err != nil {
-			return nil, nil, cli.Failf("%v", err)
+			return nil, nil, err
 		}
 		if err := gids.CheckUnprivileged("gid", os.Getgid()); err != nil {
-			return nil, nil, cli.Failf("%v", err)
+			return nil, nil, err
 		}
 	}
 	return uids, gids, nil
@@ -112,10 +113,10 @@ func childFlags(cfg config, uids, gids userns.Map) []string {
 func checks() []doctor.Result {
 	user, _ := nsinfo.Lookup("user")
 	results := []doctor.Result{doctor.Kernel(user)}
-	results = append(results, doctor.UserNamespaceSysctls()...)
-	results = append(results, doctor.UserNamespace(os.Geteuid()))
+	results = append(results, userns.Sysctls()...)
+	results = append(results, userns.CheckCreate(os.Geteuid()))
 	if os.Geteuid() == 0 {
-		results = append(results, doctor.UserNamespace(65534))
+		results = append(results, userns.CheckCreate(65534))
 	}
 	return results
 }

@@ -14,7 +14,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) { labtest.Main(m, map[string]*string{".": &bin}) }
+func TestMain(m *testing.M) { os.Exit(labtest.Main(m, map[string]*string{".": &bin})) }
 
 func owner(t *testing.T, path string) uint32 {
 	t.Helper()
@@ -156,4 +156,20 @@ func TestCheck(t *testing.T) {
 	labtest.NeedRoot(t)
 	labtest.Run(t, bin, "--check").Want(t, 0).Contains(t, "ok    uid 65534 can create a user namespace")
 	labtest.RunAs(t, labtest.Nobody, bin, "--check").Want(t, 0)
+}
+
+// Bad maps, and the stages started by hand: one line, status 125.
+func TestBadInput(t *testing.T) {
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--uid-map", "x"}, Status: 125},
+		{Args: []string{"--gid-map", "0 0 0"}, Status: 125},
+		{Args: []string{"--uid-map", "0 1000"}, Status: 125},
+		{Args: []string{"--uid-map", "0 4294967295 1"}, Status: 125},
+		{Args: []string{"--go-maps=sure"}, Status: 125},
+		{Args: []string{"--", "true"}, Argv0: "nslab:child", Status: 125},
+		{Args: []string{"--", "true"}, Argv0: "nslab:inside", Status: 125},
+	})
+	labtest.RefusedToNobody(t, bin, []labtest.Refusal{
+		{Args: []string{"--uid-map", "0 0 1", "--", "true"}, Status: 125},
+	})
 }

@@ -9,12 +9,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/03-user/userns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 // parent starts the child in a new user namespace, writes its maps by hand
@@ -35,16 +34,15 @@ func parent(cfg config, log *explain.Log) error {
 		return startError(err)
 	}
 	if err := giveMaps(cmd.Process.Pid, cfg, uids, gids, sync, log); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait() // the child was killed: its status says nothing new
 		return err
 	}
 	status, err := cli.Wait(cmd)
 	if err != nil {
-		return cli.Failf("waiting for the child: %v", err)
+		return cli.Failf("waiting for the child: %w", err)
 	}
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
 // pipes are the two pipes parent and child take turns on: the child says
@@ -89,11 +87,11 @@ func childCommand(cfg config, uids, gids userns.Map, log *explain.Log) (*exec.Cm
 	} else {
 		var err error
 		if sync.childGo, sync.goAhead, err = os.Pipe(); err != nil {
-			return nil, nil, cli.Failf("pipe: %v", err)
+			return nil, nil, cli.Failf("pipe: %w", err)
 		}
 		if sync.ready, sync.childReady, err = os.Pipe(); err != nil {
 			sync.close()
-			return nil, nil, cli.Failf("pipe: %v", err)
+			return nil, nil, cli.Failf("pipe: %w", err)
 		}
 	}
 	log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
@@ -127,33 +125,26 @@ func giveMaps(pid int, cfg config, uids, gids userns.Map, sync *pipes, log *expl
 	sync.childReady.Close()
 	sync.childGo, sync.childReady = nil, nil
 	if _, err := sync.ready.Read(make([]byte, 1)); err != nil {
-		return cli.Failf("the child did not get ready: %v", err)
+		return cli.Failf("the child did not get ready: %w", err)
 	}
 	fmt.Fprintf(os.Stderr, "parent: writing the maps of child %d by hand:\n", pid)
 	show := func(file, content string) {
 		fmt.Fprintf(os.Stderr, "          %-22s <- %s\n", file, content)
 	}
 	if err := userns.WriteMaps(pid, uids, gids, true, show, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if _, err := sync.goAhead.Write([]byte{'g'}); err != nil {
-		return cli.Failf("letting the child go on: %v", err)
+		return cli.Failf("letting the child go on: %w", err)
 	}
 	return nil
 }
 
 // startError explains why no user namespace could be created.
 func startError(err error) error {
-	if errors.Is(err, syscall.EPERM) || errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EUSERS) {
-		return cli.Failf("clone(CLONE_NEWUSER): %v — %s", unwrap(err), doctor.UserNamespaceFix())
-	}
-	return cli.Failf("starting the child: %v", err)
-}
-
-func unwrap(err error) error {
 	var errno syscall.Errno
-	if errors.As(err, &errno) {
-		return errno
+	if errors.As(err, &errno) && (errno == syscall.EPERM || errno == syscall.ENOSPC || errno == syscall.EUSERS) {
+		return cli.Failf("clone(CLONE_NEWUSER): %w — %s", errno, userns.Fix())
 	}
-	return err
+	return cli.Failf("starting the child: %w", err)
 }

@@ -12,10 +12,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
+	"nslab/01-uts/reexec"
 	"nslab/04-pid/initproc"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 // runDemo starts the demonstration cfg.demo asks for.
@@ -26,7 +27,7 @@ func runDemo(cfg config, log *explain.Log) error {
 		if err != nil {
 			return startError(err)
 		}
-		os.Exit(status)
+		return cli.Exited(status)
 	case "signals":
 		return demoSignals(cfg, log)
 	case "exit":
@@ -45,17 +46,20 @@ const orphanScript = `for i in 1 2 3; do (sleep 0.1 &); done`
 // program that was never meant to be PID 1: it waits for its own child
 // only. Then it runs the same script under initproc.
 func zombiesInside(cfg config, log *explain.Log) error {
+	if err := reexec.Require("pid", "mnt"); err != nil {
+		return err
+	}
 	if err := mountProc(log); err != nil {
 		return err
 	}
 	fmt.Println("1. PID 1 waits for its own child only (like most programs):")
 	if err := exec.Command("sh", "-c", orphanScript).Run(); err != nil {
-		return cli.Failf("sh: %v", err)
+		return cli.Failf("sh: %w", err)
 	}
 	time.Sleep(400 * time.Millisecond)
 	procs, err := readProcs()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	printProcs(os.Stdout, procs)
 	fmt.Printf("   %d zombies: orphans that exited and were never reaped\n\n", zombies(procs))
@@ -67,10 +71,10 @@ func zombiesInside(cfg config, log *explain.Log) error {
 	if _, err := initproc.Run(cmd, initproc.Options{
 		Reaped: func(pid int, _ unix.WaitStatus) { reaped = append(reaped, pid) },
 	}); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if procs, err = readProcs(); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	printProcs(os.Stdout, procs)
 	fmt.Printf("   %d zombies: the init reaped %d processes — the three new orphans and the three old zombies\n",
@@ -112,7 +116,7 @@ func demoSignals(cfg config, log *explain.Log) error {
 		}
 		cmd.Stdin, cmd.Stdout, cmd.Stderr = nil, nil, nil
 		out, err := cmd.Output()
-		status, werr := cli.Status(err)
+		status, werr := cli.StatusOf(err)
 		if werr != nil {
 			return startError(werr)
 		}

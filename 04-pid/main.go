@@ -21,13 +21,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/02-mount/mountns"
 	"nslab/04-pid/initproc"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 const prog = "04-pid"
@@ -55,21 +55,22 @@ func main() {
 	p.Flags.StringVar(&cfg.rebootCmd, "reboot-cmd", "", "")
 	_ = p.Flags.MarkHidden("start-pidns")
 	_ = p.Flags.MarkHidden("reboot-cmd")
-	cfg.command = p.Parse(os.Args[1:])
-	cfg.verbose = p.Verbose
-	if p.Check {
-		doctor.Exit(prog, checks())
+	command, err := p.Parse(os.Args[1:])
+	if err != nil {
+		cli.Exit(prog, err)
 	}
-	var err error
+	cfg.command, cfg.verbose = command, p.Verbose
 	log := explain.New(p.Verbose, "child")
-	switch reexec.Stage() {
-	case "child":
+	switch {
+	case p.Check:
+		err = doctor.Run(prog, checks())
+	case reexec.Stage() == "child":
 		err = child(cfg, log)
-	case "ps":
+	case reexec.Stage() == "ps":
 		err = psStage()
-	case "zombies":
+	case reexec.Stage() == "zombies":
 		err = zombiesInside(cfg, log)
-	case "reboot":
+	case reexec.Stage() == "reboot":
 		err = rebootInside(cfg, log)
 	default:
 		err = parent(cfg, explain.New(p.Verbose, "parent"))
@@ -88,8 +89,7 @@ func parent(cfg config, log *explain.Log) error {
 	if err != nil {
 		return startError(err)
 	}
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
 // childCommand runs this binary again as stage in new PID and mount
@@ -117,14 +117,17 @@ func childArgs(cfg config) []string {
 
 func startError(err error) error {
 	if os.Geteuid() != 0 {
-		return cli.Failf("clone(CLONE_NEWPID|CLONE_NEWNS): %v — run as root (sudo make run-04)", err)
+		return cli.Failf("clone(CLONE_NEWPID|CLONE_NEWNS): %w — run as root (sudo make run-04)", err)
 	}
-	return cli.Failf("starting the child: %v", err)
+	return cli.Failf("starting the child: %w", err)
 }
 
 // child is PID 1 of the new namespace. It shows its PIDs, mounts a /proc
 // of its own, and runs the command under the init or as itself.
 func child(cfg config, log *explain.Log) error {
+	if err := reexec.Require("pid", "mnt"); err != nil {
+		return err
+	}
 	link, _ := nsinfo.Link(0, "pid")
 	fmt.Fprintf(os.Stderr, "child:  %s, getpid() = %d; the host's /proc still says NSpid: %s\n",
 		link, os.Getpid(), nspid("/proc/self/status"))
@@ -159,12 +162,9 @@ func child(cfg config, log *explain.Log) error {
 func mountProc(log *explain.Log) error {
 	log.Note("private first: the /proc mount must not propagate to a systemd host")
 	if err := mountns.SetPropagation("/", "private", true, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
-	if err := mountns.MountFS("proc", "proc", "/proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "", log); err != nil {
-		return cli.Failf("%v", err)
-	}
-	return nil
+	return mountns.MountFS("proc", "proc", "/proc", syscall.MS_NOSUID|syscall.MS_NODEV|syscall.MS_NOEXEC, "", log)
 }
 
 // runUnderInit runs cmd under initproc and ends with its status.
@@ -177,17 +177,16 @@ func runUnderInit(cmd *exec.Cmd, log *explain.Log) error {
 	}
 	status, err := initproc.Run(cmd, opts)
 	if err != nil {
-		return cli.Errorf(status, "%s: %v", cmd.Args[0], err)
+		return cli.Errorf(status, "%s: %w", cmd.Args[0], err)
 	}
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
 // psStage is the default command: a tiny ps of the namespace.
 func psStage() error {
 	procs, err := readProcs()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	printProcs(os.Stdout, procs)
 	return nil

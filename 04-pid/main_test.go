@@ -15,7 +15,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) { labtest.Main(m, map[string]*string{".": &bin}) }
+func TestMain(m *testing.M) { os.Exit(labtest.Main(m, map[string]*string{".": &bin})) }
 
 // The child is PID 1; with --init=false the command itself is.
 func TestPID1Inside(t *testing.T) {
@@ -197,10 +197,12 @@ func TestRebootDemo(t *testing.T) {
 }
 
 // The reboot stage started by hand refuses. It runs as PID 2 of a scratch
-// PID namespace, so that even a broken guard could not reach the machine.
+// PID namespace, so that even a broken guard could not reach the machine;
+// a made-up record of its parent's namespaces gets it past the first wall
+// (reexec.Require, which TestBadInput shows), to the second.
 func TestRebootStageRefusesOutsideItsNamespace(t *testing.T) {
 	labtest.NeedRoot(t)
-	r := labtest.RunOpts(t, labtest.Opts{Env: []string{"BIN=" + bin}}, "unshare", "--pid", "--fork", "bash", "-c",
+	r := labtest.RunOpts(t, labtest.Opts{Env: []string{"BIN=" + bin, "NSLAB_PARENT_NS=pid:1"}}, "unshare", "--pid", "--fork", "bash", "-c",
 		`exec -a nslab:reboot "$BIN" --reboot-cmd restart --start-pidns 1 & wait $!`)
 	r.Want(t, 125).Contains(t, "04-pid: refusing to call reboot(2): this process is PID 2, not PID 1 of a namespace")
 }
@@ -236,4 +238,21 @@ func TestBadInputAndCheck(t *testing.T) {
 	labtest.Run(t, bin, "--check").Want(t, 0).Contains(t, "ok    unshare(CLONE_NEWNS|CLONE_NEWPID) works here")
 	labtest.Run(t, bin, "-v", "--", "true").Want(t, 0).Contains(t,
 		"+ [parent] clone(CLONE_NEWNS|CLONE_NEWPID)", "$ mount --make-rprivate /", "$ mount -t proc -o nosuid,nodev,noexec proc /proc")
+}
+
+// Bad input, demonstrations without root, and the re-executed stages
+// started by hand: one line, status 125, no panic, nothing changed.
+func TestBadInput(t *testing.T) {
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--demo", "fireworks"}, Status: 125},
+		{Args: []string{"--init=maybe"}, Status: 125},
+		{Args: []string{"--", "true"}, Argv0: "nslab:child", Status: 125},
+		{Args: []string{"--", "true"}, Argv0: "nslab:zombies", Status: 125},
+		{Args: []string{"--reboot-cmd", "restart"}, Argv0: "nslab:reboot", Status: 125},
+	})
+	var demos []labtest.Refusal
+	for _, d := range []string{"zombies", "signals", "exit", "reboot"} {
+		demos = append(demos, labtest.Refusal{Args: []string{"--demo", d}, Status: 125})
+	}
+	labtest.RefusedToNobody(t, bin, append(demos, labtest.Refusal{Args: []string{"--", "true"}, Status: 125}))
 }

@@ -8,10 +8,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 // reboot(2) inside a child PID namespace does not touch the machine
@@ -30,7 +30,7 @@ var rebootCmds = map[string]int{
 func demoReboot(cfg config, log *explain.Log) error {
 	start, err := nsinfo.Inode(0, "pid")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Println("reboot(2) called by PID 1 of a child PID namespace:")
 	for _, name := range []string{"restart", "power-off"} {
@@ -42,7 +42,10 @@ func demoReboot(cfg config, log *explain.Log) error {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWPID}
 		cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 		log.Step("clone(CLONE_NEWPID) + execve(\"/proc/self/exe\")", "unshare --pid --fork "+prog+" (reboot stage)")
-		err := cmd.Run()
+		if err := cmd.Start(); err != nil {
+			return startError(err)
+		}
+		err := cmd.Wait()
 		ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus)
 		if !ok || !ws.Signaled() {
 			return cli.Failf("the %s child was not killed by a signal (%v)", name, err)
@@ -57,25 +60,27 @@ func demoReboot(cfg config, log *explain.Log) error {
 // agrees that it is PID 1 of a namespace other than the one the program
 // started in.
 func rebootInside(cfg config, log *explain.Log) error {
+	if err := reexec.Require("pid"); err != nil {
+		return err
+	}
 	cmd, ok := rebootCmds[cfg.rebootCmd]
 	if !ok {
 		return cli.Failf("--reboot-cmd %q: want restart or power-off", cfg.rebootCmd)
 	}
 	here, err := nsinfo.Inode(0, "pid")
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
-		return cli.Failf("uname: %v", err)
+		return cli.Failf("uname: %w", err)
 	}
 	release := kernelRelease(unix.ByteSliceToString(u.Release[:]))
 	if err := rebootGuard(os.Getpid(), here, cfg.startPidNS, nspid("/proc/self/status"), release); err != nil {
-		return cli.Failf("refusing to call reboot(2): %v", err)
+		return cli.Failf("refusing to call reboot(2): %w", err)
 	}
 	log.Step(fmt.Sprintf("reboot(LINUX_REBOOT_CMD_%s)", strings.ToUpper(strings.ReplaceAll(cfg.rebootCmd, "-", "_"))), "")
-	err = unix.Reboot(cmd)
-	return cli.Failf("reboot(2) returned: %v", err)
+	return cli.Failf("reboot(2) returned: %w", unix.Reboot(cmd))
 }
 
 // rebootGuard decides whether reboot(2) is safe to call: the caller must

@@ -7,9 +7,10 @@ import (
 	"os"
 	"strings"
 
-	"nslab/01-uts/explain"
 	"nslab/05-net/netlink"
 	"nslab/05-net/netns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // lab is the state of the walk-through: the plan, the host's netlink
@@ -40,20 +41,25 @@ func (l *lab) onUndo(what string, fn func() error) {
 	l.undos = append(l.undos, undo{what, fn})
 }
 
-// undo removes everything, newest first, and keeps going past failures.
+// undo removes everything, newest first, and keeps going past failures:
+// each one is printed, and the error says how many there were.
 func (l *lab) undo() error {
-	var first error
+	failed := 0
 	for i := len(l.undos) - 1; i >= 0; i-- {
-		if err := l.undos[i].fn(); err != nil && first == nil {
-			first = fmt.Errorf("%s: %w", l.undos[i].what, err)
+		if err := l.undos[i].fn(); err != nil {
+			cli.Warnf("cleanup: %s: %v", l.undos[i].what, err)
+			failed++
 		}
 	}
 	n := len(l.undos)
 	l.undos = nil
+	if failed > 0 {
+		return fmt.Errorf("cleanup: %d of the %d things the walk-through created could not be removed (see above) — ip -br link and ip netns show what is left", failed, n)
+	}
 	if n > 0 {
 		fmt.Printf("\ncleanup: removed the %d things the walk-through created; the host's links and %s are as before\n", n, netns.RunDir)
 	}
-	return first
+	return nil
 }
 
 // walk runs the steps in order, stopping at the first failure or signal.

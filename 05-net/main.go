@@ -16,11 +16,12 @@ import (
 	"os/signal"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
+	"nslab/05-net/firewall"
 	"nslab/05-net/netlink"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 const prog = "05-net"
@@ -44,18 +45,22 @@ func main() {
 	p.Flags.StringVar(&cfg.prefix, "prefix", "nsl", "prefix of every link and namespace name")
 	p.Flags.IntVar(&cfg.port, "port", 7000, "TCP port of the connection tests")
 	p.Flags.BoolVar(&cfg.pause, "pause", false, "wait for Enter after each step, to look around with ip netns exec")
-	if args := p.Parse(os.Args[1:]); len(args) > 0 {
-		cli.Exit(prog, cli.Failf("no command is run in this chapter (got %q) — see %s --help", args[0], prog))
+	args, err := p.Parse(os.Args[1:])
+	switch {
+	case err != nil:
+	case len(args) > 0:
+		err = cli.Failf("no command is run in this chapter (got %q) — see %s --help", args[0], prog)
+	case p.Check:
+		err = doctor.Run(prog, checks())
+	default:
+		err = run(cfg, explain.New(p.Verbose, "host"))
 	}
-	if p.Check {
-		doctor.Exit(prog, checks())
-	}
-	cli.Exit(prog, run(cfg, explain.New(p.Verbose, "host")))
+	cli.Exit(prog, err)
 }
 
 // run checks the plan, walks through the steps and removes everything,
 // whatever happens: a failed step, Ctrl-C, kill.
-func run(cfg config, log *explain.Log) error {
+func run(cfg config, log *explain.Log) (err error) {
 	pl, err := makePlan(cfg)
 	if err != nil {
 		return err
@@ -65,9 +70,9 @@ func run(cfg config, log *explain.Log) error {
 	}
 	host, err := netlink.Dial()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
-	defer host.Close()
+	defer cli.Cleanup(&err, "closing the host's netlink socket", host.Close)
 	if err := pl.checkHost(host); err != nil {
 		return err
 	}
@@ -79,16 +84,21 @@ func run(cfg config, log *explain.Log) error {
 	l := &lab{ctx: ctx, plan: pl, host: host, log: log, pause: cfg.pause}
 	stepErr := l.walk()
 	undoErr := l.undo()
-	if sig := caught(); sig != 0 {
-		return cli.Errorf(cli.ExitSignalBase+int(sig), "interrupted by %v; removed everything the walk-through created", sig)
+	sig := caught()
+	switch {
+	case sig != 0:
+		err = cli.Errorf(cli.ExitSignalBase+int(sig), "interrupted by %v; removed everything the walk-through created", sig)
+	case stepErr != nil:
+		err = cli.Failf("%w (everything created so far was removed)", stepErr)
 	}
-	if stepErr != nil {
-		return cli.Failf("%v (everything created so far was removed)", stepErr)
+	if undoErr == nil {
+		return err
 	}
-	if undoErr != nil {
-		return cli.Failf("cleaning up: %v", undoErr)
+	if err == nil {
+		return undoErr
 	}
-	return nil
+	cli.Warnf("%v", undoErr)
+	return err
 }
 
 // interruptible returns a context that ends at SIGINT, SIGTERM or SIGHUP,
@@ -120,7 +130,5 @@ func interruptible() (context.Context, func() syscall.Signal) {
 // checks lists what this chapter needs from the machine.
 func checks() []doctor.Result {
 	net, _ := nsinfo.Lookup("net")
-	results := []doctor.Result{doctor.Kernel(net), doctor.Root(prog), doctor.Unshare(net.Flag)}
-	results = append(results, doctor.BridgeNetfilter("nsl-br0"))
-	return results
+	return []doctor.Result{doctor.Kernel(net), doctor.Root(prog), doctor.Unshare(net.Flag), firewall.BridgeNetfilter("nsl-br0")}
 }

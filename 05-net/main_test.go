@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,7 +18,7 @@ import (
 
 var bin string
 
-func TestMain(m *testing.M) { labtest.Main(m, map[string]*string{".": &bin}) }
+func TestMain(m *testing.M) { os.Exit(labtest.Main(m, map[string]*string{".": &bin})) }
 
 func TestWalkThrough(t *testing.T) {
 	labtest.NeedRoot(t)
@@ -211,4 +212,24 @@ func TestUnprivilegedAndCheck(t *testing.T) {
 		"$ ip link add nsl-h0 type veth peer name eth0 netns nsl-a",
 		"$ ip -n nsl-b link add eth0 type veth peer name eth0 netns nsl-c",
 		"$ ip link set nsl-d0 master nsl-br0", "$ ip netns del nsl-a")
+}
+
+// Every flag with a bad value, as root and as nobody: one line, status
+// 125, nothing created.
+func TestBadInput(t *testing.T) {
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--subnet", "banana"}, Status: 125},
+		{Args: []string{"--subnet", "fd00::/64"}, Status: 125},
+		{Args: []string{"--subnet", "10.55.0.0/30"}, Status: 125},
+		{Args: []string{"--host-ip", "banana"}, Status: 125},
+		{Args: []string{"--host-ip", "10.55.0.0"}, Status: 125},
+		{Args: []string{"--prefix", ""}, Status: 125},
+		{Args: []string{"--prefix", "-x"}, Status: 125},
+		{Args: []string{"--prefix", "a/b"}, Status: 125},
+		{Args: []string{"--prefix", strings.Repeat("p", 20)}, Status: 125},
+		{Args: []string{"--port", "-1"}, Status: 125},
+		{Args: []string{"--port", "65536"}, Status: 125},
+		{Args: []string{"--pause=often"}, Status: 125},
+		{Args: []string{"extra"}, Status: 125},
+	})
 }

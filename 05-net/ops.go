@@ -7,9 +7,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"nslab/01-uts/nsinfo"
 	"nslab/05-net/netlink"
 	"nslab/05-net/netns"
+	"nslab/internal/cli"
+	"nslab/internal/nsinfo"
 )
 
 // The operations of the walk-through: each one explained, done through
@@ -35,7 +36,9 @@ func (l *lab) newNamespace(letter string) error {
 	}
 	c, err := ns.Dial()
 	if err != nil {
-		netns.Unpin(name, false)
+		if uerr := netns.Unpin(name, false); uerr != nil {
+			cli.Warnf("cleanup: %v", uerr)
+		}
 		ns.Close()
 		return err
 	}
@@ -56,11 +59,14 @@ func (l *lab) newNamespace(letter string) error {
 func (l *lab) deleteNamespace(letter string) error {
 	name := l.name(letter)
 	l.log.Step("umount2("+netns.RunDir+"/"+name+", MNT_DETACH); unlink; close", "ip netns del "+name)
-	l.conn[letter].Close()
-	err := netns.Unpin(name, false)
-	l.ns[letter].Close()
+	errs := []error{l.conn[letter].Close(), netns.Unpin(name, false), l.ns[letter].Close()}
 	l.ns[letter], l.conn[letter] = nil, nil
-	return err
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addVeth creates a veth pair from namespace `in` ("" = host) with the

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/netip"
 
-	"nslab/01-uts/cli"
 	"nslab/05-net/netlink"
 	"nslab/05-net/netns"
+	"nslab/internal/cli"
 )
 
 // plan is every name and address the walk-through will use, worked out
@@ -27,8 +27,27 @@ type plan struct {
 // d, e and f on the bridge in step 5.
 var letters = []string{"a", "b", "c", "d", "e", "f"}
 
+// checkPrefix accepts a prefix for link and namespace names made of
+// letters, digits, '-' and '_', starting with a letter: a name that starts
+// with '-' would read as an option to ip(8) in the shell twins.
+func checkPrefix(prefix string) error {
+	for i, c := range prefix {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (i == 0 || !(c >= '0' && c <= '9' || c == '-' || c == '_')) {
+			return cli.Failf("--prefix %q: want letters, digits, - and _, starting with a letter", prefix)
+		}
+	}
+	if prefix == "" {
+		return cli.Failf("--prefix is empty: the names would start with '-'")
+	}
+	return nil
+}
+
 // makePlan checks the flags and derives the names and addresses.
 func makePlan(cfg config) (*plan, error) {
+	if err := checkPrefix(cfg.prefix); err != nil {
+		return nil, err
+	}
 	subnet, err := netip.ParsePrefix(cfg.subnet)
 	if err != nil {
 		return nil, cli.Failf("--subnet %q: not a CIDR like 10.55.0.0/24", cfg.subnet)

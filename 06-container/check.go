@@ -5,9 +5,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/nsinfo"
+	"nslab/03-user/userns"
+	"nslab/05-net/firewall"
 	"nslab/06-container/seccomp"
+	"nslab/internal/doctor"
+	"nslab/internal/nsinfo"
 )
 
 // checks lists what this chapter needs from the machine.
@@ -20,11 +22,11 @@ func checks(f flags) []doctor.Result {
 	}
 	if os.Geteuid() == 0 {
 		results = append(results, doctor.Root(prog), doctor.Unshare(cloneFlags))
-		results = append(results, doctor.BridgeNetfilter(f.bridge))
+		results = append(results, firewall.BridgeNetfilter(f.bridge))
 	} else {
 		results = append(results, doctor.Pass("not root: 06-container runs --rootless (a user namespace, only lo)"))
-		results = append(results, doctor.UserNamespaceSysctls()...)
-		results = append(results, doctor.UserNamespace(os.Geteuid()))
+		results = append(results, userns.Sysctls()...)
+		results = append(results, userns.CheckCreate(os.Geteuid()))
 	}
 	results = append(results, seccompCheck())
 	results = append(results, doctor.Program("busybox", "apt-get install busybox-static (Fedora: dnf install busybox) — make rootfs needs it"))

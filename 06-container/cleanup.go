@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"os"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/05-net/netlink"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // cleanup is --cleanup: remove what runtimes killed with SIGKILL left
@@ -20,7 +20,7 @@ func cleanup(f flags, log *explain.Log) error {
 	}
 	unlock, err := lockDir(root)
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	defer unlock()
 	live, removed := sweep(root)
@@ -36,15 +36,14 @@ func cleanup(f flags, log *explain.Log) error {
 			return err
 		}
 	}
-	tidy(root, f.bridge)
-	return nil
+	return tidy(root, f.bridge)
 }
 
 // removeBridge deletes the bridge if it is there.
 func removeBridge(name string, log *explain.Log) error {
 	host, err := netlink.Dial()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	defer host.Close()
 	br, err := host.LinkByName(name)
@@ -52,14 +51,14 @@ func removeBridge(name string, log *explain.Log) error {
 		return nil
 	}
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if br.Kind != "bridge" {
 		return cli.Failf("%s is a %q link, not a bridge; leaving it alone", name, br.Kind)
 	}
 	log.Step("RTM_DELLINK "+name, "ip link del "+name)
 	if err := host.DeleteLink(br); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	fmt.Printf("removed bridge %s\n", name)
 	return nil

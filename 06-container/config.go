@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
+	"nslab/internal/cli"
 )
 
 // The container's environment starts from these, like docker run's.
@@ -27,6 +27,7 @@ type flags struct {
 	env, capAdd, capDrop                               []string
 	chroot, rootless, cleanup                          bool
 	noNewPrivs, maskProc, confineNet                   bool
+	hostnameGiven                                      bool
 	seccomp                                            string
 	stopTimeout                                        int
 }
@@ -73,16 +74,18 @@ func newID() (string, error) {
 func checkRootfs(dir string) (string, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return "", cli.Failf("--rootfs %s: %v", dir, err)
+		return "", cli.Failf("--rootfs %s: %w", dir, err)
 	}
 	fi, err := os.Stat(abs)
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		return "", cli.Failf("--rootfs %s does not exist — build it with make rootfs", dir)
 	case err != nil:
-		return "", cli.Failf("--rootfs %s: %v", dir, err)
+		return "", cli.Failf("--rootfs %s: %w", dir, err)
 	case !fi.IsDir():
 		return "", cli.Failf("--rootfs %s is not a directory", dir)
+	case abs == "/":
+		return "", cli.Failf("--rootfs / is the host's own root — give a directory that holds a root filesystem (make rootfs)")
 	}
 	return abs, nil
 }
@@ -94,7 +97,7 @@ func checkEnv(entries []string) ([]string, error) {
 	for _, e := range entries {
 		key, value, hasValue := strings.Cut(e, "=")
 		if err := checkEnvKey(key); err != nil {
-			return nil, cli.Failf("-e %q: %v", e, err)
+			return nil, cli.Failf("-e %q: %w", e, err)
 		}
 		if strings.IndexByte(value, 0) >= 0 {
 			return nil, cli.Failf("-e %q: the value contains a NUL byte", e)
@@ -146,7 +149,7 @@ func environment(hostname string, extra []string) []string {
 func resolveCommand(rootfs, workdir, name string) (string, error) {
 	root, err := os.Open(rootfs)
 	if err != nil {
-		return "", cli.Failf("%v", err)
+		return "", err
 	}
 	defer root.Close()
 	var candidates []string
@@ -171,7 +174,7 @@ func resolveCommand(rootfs, workdir, name string) (string, error) {
 		}
 	}
 	if notExecutable != nil {
-		return "", cli.Errorf(cli.ExitCannotRun, "%s: %v in %s", name, notExecutable, rootfs)
+		return "", cli.Errorf(cli.ExitCannotRun, "%s: %w in %s", name, notExecutable, rootfs)
 	}
 	return "", cli.Errorf(cli.ExitNotFound, "%s: command not found in %s (the container's PATH is %s)", name, rootfs, containerPath)
 }
@@ -208,7 +211,7 @@ func checkWorkdir(rootfs, dir string) error {
 	}
 	root, err := os.Open(rootfs)
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	defer root.Close()
 	fd, err := unix.Openat2(int(root.Fd()), dir, &unix.OpenHow{

@@ -7,9 +7,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/02-mount/mountns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // device is one node of the container's minimal /dev.
@@ -37,7 +37,7 @@ var devLinks = map[string]string{
 // user namespace mknod is not allowed, so the host's nodes are bound in.
 func makeDev(dev string, rootless bool, log *explain.Log) error {
 	if err := mountns.MountFS("tmpfs", "nslab-dev", dev, unix.MS_NOSUID|unix.MS_NOEXEC, "mode=755,size=64k", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	for _, d := range devices {
 		if err := makeDevice(dev, d, rootless, log); err != nil {
@@ -49,17 +49,17 @@ func makeDev(dev string, rootless bool, log *explain.Log) error {
 	}
 	shm := filepath.Join(dev, "shm")
 	if err := os.Mkdir(shm, 0o755); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountns.MountFS("tmpfs", "shm", shm, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "mode=1777,size=65536k", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountMqueue(dev, log); err != nil {
 		return err
 	}
 	for name, target := range devLinks {
 		if err := os.Symlink(target, filepath.Join(dev, name)); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 	}
 	return nil
@@ -70,21 +70,21 @@ func makeDevice(dev string, d device, rootless bool, log *explain.Log) error {
 	path := filepath.Join(dev, d.name)
 	if rootless {
 		if err := os.WriteFile(path, nil, 0o666); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 		if err := mountns.Bind("/dev/"+d.name, path, false, log); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 		return nil
 	}
 	log.Step(fmt.Sprintf("mknod(%q, S_IFCHR|0666, makedev(%d, %d))", path, d.major, d.minor),
 		fmt.Sprintf("mknod -m 666 %s c %d %d", path, d.major, d.minor))
 	if err := unix.Mknod(path, unix.S_IFCHR|0o666, int(unix.Mkdev(d.major, d.minor))); err != nil {
-		return cli.Failf("mknod %s: %v", path, err)
+		return cli.Failf("mknod %s: %w", path, err)
 	}
 	// mknod's mode passes through the umask.
 	if err := os.Chmod(path, 0o666); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }
@@ -96,14 +96,14 @@ func makeDevice(dev string, d device, rootless bool, log *explain.Log) error {
 func mountPts(dev string, rootless bool, log *explain.Log) error {
 	pts := filepath.Join(dev, "pts")
 	if err := os.Mkdir(pts, 0o755); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	data := "newinstance,ptmxmode=0666,mode=0620"
 	if !rootless {
 		data += ",gid=5"
 	}
 	if err := mountns.MountFS("devpts", "devpts", pts, unix.MS_NOSUID|unix.MS_NOEXEC, data, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"errors"
 	"strings"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
+	"nslab/01-uts/reexec"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // containerInit is PID 1 of the container, the init's side of main.go's
@@ -14,17 +14,20 @@ import (
 // procmask.go, ipc.go) — and runs the command (pid.go, security.go),
 // exiting with the command's status.
 func containerInit(log *explain.Log) error {
+	if err := reexec.Require("pid", "mnt", "uts", "ipc", "net", "cgroup"); err != nil {
+		return err
+	}
 	s, err := readSpec(pipe(3, "spec"))
 	if err != nil {
 		return err
 	}
-	watchLifeline(pipe(4, "lifeline"))
+	lifeline := watchLifeline(pipe(4, "lifeline"))
 
 	if err := setHostname(s, log); err != nil {
 		return err
 	}
 	if err := networkInside(s.Net, log); err != nil {
-		return cli.Failf("network: %v", err)
+		return cli.Failf("network: %w", err)
 	}
 	if err := buildRoot(s, log); err != nil {
 		return err
@@ -34,15 +37,15 @@ func containerInit(log *explain.Log) error {
 	}
 	markCloexec()
 
-	return runCommand(s, log)
+	return runCommand(s, lifeline, log)
 }
 
 // withHint gives a failed set-up step, which names what failed, the usual
-// next step: errors from the kernel carry no advice of their own.
+// next step: errors from the kernel carry no advice of their own. An error
+// that already gives advice (after " — ") is left as it is.
 func withHint(err error) error {
-	var e *cli.Error
-	if err == nil || !errors.As(err, &e) || e.Code != cli.ExitSetup || strings.Contains(e.Msg, " — ") {
+	if err == nil || cli.CodeOf(err) != cli.ExitSetup || strings.Contains(err.Error(), " — ") {
 		return err
 	}
-	return cli.Failf("%s — see %s --check, and -v for each step", e.Msg, prog)
+	return cli.Failf("%w — see %s --check, and -v for each step", err, prog)
 }

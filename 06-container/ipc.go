@@ -6,9 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/02-mount/mountns"
+	"nslab/internal/explain"
 )
 
 // IPC. CLONE_NEWIPC (runtime.go) gives the container its own System V
@@ -22,10 +21,10 @@ import (
 func mountMqueue(dev string, log *explain.Log) error {
 	dir := filepath.Join(dev, "mqueue")
 	if err := os.Mkdir(dir, 0o755); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountns.MountFS("mqueue", "mqueue", dir, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }

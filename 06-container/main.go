@@ -20,10 +20,10 @@ import (
 	"os/signal"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
-	"nslab/01-uts/explain"
 	"nslab/01-uts/reexec"
+	"nslab/internal/cli"
+	"nslab/internal/doctor"
+	"nslab/internal/explain"
 )
 
 const prog = "06-container"
@@ -52,29 +52,34 @@ func main() {
 	p.Flags.BoolVar(&f.confineNet, "confine-net", true, "route only the bridge's subnet, and no IPv6 (=false: the default route reaches the host)")
 	p.Flags.IntVar(&f.stopTimeout, "stop-timeout", 10, "seconds the container gets after SIGTERM or SIGHUP to the runtime before SIGKILL")
 	p.Flags.BoolVar(&f.cleanup, "cleanup", false, "remove the bridge and state left by runtimes that were killed, then exit")
-	command := p.Parse(os.Args[1:])
-	if p.Check {
-		doctor.Exit(prog, checks(f))
+	command, err := p.Parse(os.Args[1:])
+	if err != nil {
+		cli.Exit(prog, err)
 	}
-	if reexec.Stage() == "init" {
-		cli.Exit(prog, withHint(containerInit(explain.New(p.Verbose, "init"))))
-	}
+	f.hostnameGiven = p.Flags.Changed("hostname")
 	log := explain.New(p.Verbose, "runtime")
-	if f.cleanup {
-		cli.Exit(prog, cleanup(f, log))
+	switch {
+	case p.Check:
+		err = doctor.Run(prog, checks(f))
+	case reexec.Stage() == "init":
+		err = withHint(containerInit(explain.New(p.Verbose, "init")))
+	case f.cleanup:
+		err = cleanup(f, log)
+	default:
+		err = run(f, command, p.Verbose, log)
 	}
-	cli.Exit(prog, run(f, command, p.Verbose, log))
+	cli.Exit(prog, err)
 }
 
 // run is the runtime, step by step.
-func run(f flags, command []string, verbose bool, log *explain.Log) error {
+func run(f flags, command []string, verbose bool, log *explain.Log) (err error) {
 	// 1. Check everything before creating anything.
 	s, err := makeSpec(f, command, verbose)
 	if err != nil {
 		return err
 	}
 	c := &container{spec: s, flags: f, log: log}
-	defer c.remove()
+	defer cli.Cleanup(&err, "removing the container's state", c.remove)
 	// From here on a signal must not end the runtime before it has
 	// removed what it made: catch them now, act on them below.
 	sigs := make(chan os.Signal, 8)
@@ -109,9 +114,7 @@ func run(f flags, command []string, verbose bool, log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	c.remove()
-	os.Exit(status)
-	return nil
+	return cli.Exited(status)
 }
 
 // interrupted reports a request to stop that arrived during the set-up,

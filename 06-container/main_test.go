@@ -18,7 +18,7 @@ import (
 var bin, probe string
 
 func TestMain(m *testing.M) {
-	labtest.Main(m, map[string]*string{".": &bin, "./nsprobe": &probe})
+	os.Exit(labtest.Main(m, map[string]*string{".": &bin, "./nsprobe": &probe}))
 }
 
 var (
@@ -327,6 +327,36 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("%v: the container was started before the check", c.args)
 		}
 	}
+}
+
+// Every flag with a bad value, as root and as nobody (whose default is
+// --rootless, where the network flags are still checked), and the init
+// started by hand: one line, the status, no panic, nothing created.
+func TestBadInputTable(t *testing.T) {
+	r := rootfs(t)
+	labtest.Refused(t, bin, []labtest.Refusal{
+		{Args: []string{"--rootfs", "/"}, Status: 125},
+		{Args: []string{"--rootfs", "/no/such/dir"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--hostname", ""}, Status: 125},
+		{Args: []string{"--rootfs", r, "--hostname", strings.Repeat("h", 65)}, Status: 125},
+		{Args: []string{"--rootfs", r, "-e", "A B=x"}, Status: 125},
+		{Args: []string{"--rootfs", r, "-w", "relative"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--net", "host"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--subnet", "banana"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--ip", "banana"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--net=none", "--ip", "10.99.0.9"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--rootless", "--ip", "10.99.0.9"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--bridge", "a/b"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--cap-add", "FLY"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--cap-drop", "FLY"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--seccomp", "maybe"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--stop-timeout", "-1"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--no-new-privs=often"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--", ""}, Status: 125},
+		{Args: []string{"--rootfs", r, "--", "/no/such/command"}, Status: 127},
+		{Args: []string{"--rootfs", r, "--", "/etc"}, Status: 126},
+		{Argv0: "nslab:init", Status: 125},
+	})
 }
 
 // A taken address, and a subnet that overlaps a route of the host.

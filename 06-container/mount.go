@@ -8,9 +8,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/02-mount/mountns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // buildRoot turns the rootfs directory into the container's "/": chapter
@@ -20,15 +20,15 @@ func buildRoot(s *spec, log *explain.Log) error {
 	r := s.Rootfs
 	log.Note("private first: nothing mounted from here on may reach the host")
 	if err := mountns.SetPropagation("/", "private", true, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	// pivot_root needs the new root to be a mount point; binding the
 	// directory onto itself makes it one.
 	if err := mountns.Bind(r, r, true, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountns.MountFS("proc", "proc", filepath.Join(r, "proc"), unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	if err := mountSys(filepath.Join(r, "sys"), log); err != nil {
 		return err
@@ -56,7 +56,7 @@ func buildRoot(s *spec, log *explain.Log) error {
 func mountSys(target string, log *explain.Log) error {
 	flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV)
 	if err := mountns.MountFS("sysfs", "sysfs", target, flags, "", log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }
@@ -73,7 +73,7 @@ func mountEtc(rootfs, etcDir string, log *explain.Log) error {
 			}
 		}
 		if err := mountns.Bind(filepath.Join(etcDir, name), target, false, log); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 	}
 	return nil
@@ -88,14 +88,14 @@ func mountEtc(rootfs, etcDir string, log *explain.Log) error {
 // directory for the old root has to be made in the rootfs.
 func pivotRoot(rootfs string, log *explain.Log) error {
 	if err := os.Chdir(rootfs); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	log.Step(`pivot_root(".", ".")`, "cd "+rootfs+" && pivot_root . .")
 	if err := unix.PivotRoot(".", "."); err != nil {
-		return cli.Failf("pivot_root: %v", err)
+		return cli.Failf("pivot_root: %w", err)
 	}
 	if err := mountns.Unmount(".", true, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	log.Step(`chdir("/")`, "cd /")
 	return chdirRoot()
@@ -108,14 +108,14 @@ func enterChroot(rootfs string, log *explain.Log) error {
 	log.Note("--chroot: the old root stays mounted, and root inside can escape to it")
 	log.Step(fmt.Sprintf("chroot(%q); chdir(\"/\")", rootfs), "chroot "+rootfs)
 	if err := unix.Chroot(rootfs); err != nil {
-		return cli.Failf("chroot: %v", err)
+		return cli.Failf("chroot: %w", err)
 	}
 	return chdirRoot()
 }
 
 func chdirRoot() error {
 	if err := os.Chdir("/"); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }
@@ -126,7 +126,7 @@ func chdirRoot() error {
 func enterWorkdir(dir string, log *explain.Log) error {
 	log.Step(fmt.Sprintf("chdir(%q)", dir), "cd "+dir)
 	if err := os.Chdir(dir); err != nil {
-		return cli.Failf("-w %s: %v", dir, err)
+		return cli.Failf("-w %s: %w", dir, err)
 	}
 	cwd, err := unix.Getwd()
 	if err != nil || !strings.HasPrefix(cwd, "/") {

@@ -8,9 +8,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/05-net/netlink"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // The network, chapter 05 put to work. The runtime (on the host) keeps one
@@ -51,16 +51,13 @@ func checkSubnet(host *netlink.Conn, bridge, subnet, ip string) (netip.Prefix, n
 	if err != nil {
 		return p, want, err
 	}
-	if err := netlink.CheckName(bridge); err != nil {
-		return p, want, cli.Failf("--bridge: %v", err)
-	}
 	br, err := host.LinkByName(bridge)
 	if err != nil && !errors.Is(err, netlink.ErrNoLink) {
-		return p, want, cli.Failf("%v", err)
+		return p, want, err
 	}
 	routes, err := host.Routes()
 	if err != nil {
-		return p, want, cli.Failf("%v", err)
+		return p, want, err
 	}
 	for _, r := range routes {
 		if r.Dst.Bits() == 0 || !r.Dst.Overlaps(p) {
@@ -88,7 +85,7 @@ func ensureBridge(host *netlink.Conn, name string, subnet netip.Prefix, log *exp
 		}
 		addrs, err := host.Addrs(br)
 		if err != nil {
-			return br, cli.Failf("%v", err)
+			return br, err
 		}
 		for _, a := range addrs {
 			if a == gw {
@@ -98,17 +95,17 @@ func ensureBridge(host *netlink.Conn, name string, subnet netip.Prefix, log *exp
 		return br, cli.Failf("bridge %s has addresses %v, not %s — use its subnet, another --bridge, or --cleanup", name, addrs, gw)
 	}
 	if !errors.Is(err, netlink.ErrNoLink) {
-		return br, cli.Failf("%v", err)
+		return br, err
 	}
 	log.Step("RTM_NEWLINK kind bridge; RTM_NEWADDR "+gw.String(), fmt.Sprintf("ip link add %s type bridge; ip addr add %s dev %s; ip link set %s up", name, gw, name, name))
 	if err := host.AddBridge(name); err != nil {
-		return br, cli.Failf("%v", err)
+		return br, err
 	}
 	if br, err = host.LinkByName(name); err != nil {
-		return br, cli.Failf("%v", err)
+		return br, err
 	}
 	if err := host.AddAddr(br, gw); err != nil {
-		return br, cli.Failf("%v", err)
+		return br, err
 	}
 	return br, host.SetUp(br, true)
 }
@@ -165,15 +162,15 @@ func networkInside(n netSpec, log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	log.Step("RTM_NEWADDR "+n.Addr.String()+"; RTM_NEWROUTE default via "+n.Gateway.String(),
-		fmt.Sprintf("ip addr add %s dev eth0; ip link set eth0 up; ip route add default via %s", n.Addr, n.Gateway))
+	log.Step("RTM_NEWADDR "+n.Addr.String()+"; RTM_NEWLINK eth0 IFF_UP",
+		fmt.Sprintf("ip addr add %s dev eth0; ip link set eth0 up", n.Addr))
 	if err := c.AddAddr(eth0, n.Addr); err != nil {
 		return err
 	}
 	if err := c.SetUp(eth0, true); err != nil {
 		return err
 	}
-	if err := c.AddDefaultRoute(n.Gateway); err != nil {
+	if err := addDefaultRoute(c, n.Gateway, log); err != nil {
 		return err
 	}
 	if n.Confine {
@@ -192,12 +189,14 @@ func networkInside(n netSpec, log *explain.Log) error {
 // the host. The command cannot undo this: it has no CAP_NET_ADMIN.
 func confine(c *netlink.Conn, n netSpec, log *explain.Log) error {
 	subnet := n.Addr.Masked()
-	log.Step("RTM_NEWRULE to "+subnet.String()+" lookup main (pref 100); RTM_NEWRULE prohibit (pref 101)",
-		fmt.Sprintf("ip rule add to %s lookup main pref 100; ip rule add prohibit pref 101", subnet))
-	if err := c.AddRule(netlink.Rule{Priority: 100, Dst: subnet, Action: unix.FR_ACT_TO_TBL, Table: unix.RT_TABLE_MAIN}); err != nil {
-		return err
+	toSubnet := rule{Priority: 100, Dst: subnet, Action: unix.FR_ACT_TO_TBL, Table: unix.RT_TABLE_MAIN}
+	prohibit := rule{Priority: 101, Action: unix.FR_ACT_PROHIBIT}
+	for _, r := range []rule{toSubnet, prohibit} {
+		if err := addRule(c, r, log); err != nil {
+			return err
+		}
 	}
-	if err := c.AddRule(netlink.Rule{Priority: 101, Action: unix.FR_ACT_PROHIBIT}); err != nil {
+	if err := showRules(c, log); err != nil {
 		return err
 	}
 	log.Step("write(/proc/sys/net/ipv6/conf/all/disable_ipv6, 1)", "sysctl -w net.ipv6.conf.all.disable_ipv6=1")

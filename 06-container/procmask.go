@@ -6,9 +6,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/02-mount/mountns"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
 )
 
 // /proc and /sys are windows onto the kernel, and not all of the view is
@@ -33,12 +33,12 @@ var readOnlyPaths = []string{
 func maskProc(rootfs string, log *explain.Log) error {
 	for _, p := range maskedPaths {
 		if err := mask(filepath.Join(rootfs, p), log); err != nil {
-			return cli.Failf("masking /%s: %v", p, err)
+			return cli.Failf("masking /%s: %w", p, err)
 		}
 	}
 	for _, p := range readOnlyPaths {
 		if err := freeze(filepath.Join(rootfs, p), log); err != nil {
-			return cli.Failf("making /%s read-only: %v", p, err)
+			return cli.Failf("making /%s read-only: %w", p, err)
 		}
 	}
 	return nil

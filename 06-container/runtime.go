@@ -13,11 +13,11 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
-	"nslab/01-uts/nsinfo"
 	"nslab/01-uts/reexec"
 	"nslab/05-net/netlink"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/nsinfo"
 )
 
 // container is the runtime's view of one container: what it was asked
@@ -50,7 +50,7 @@ func (c *container) prepare() error {
 	root := stateRoot(c.spec.Rootless)
 	unlock, err := lockDir(root)
 	if err != nil {
-		return cli.Failf("state directory %s: %v", root, err)
+		return cli.Failf("state directory %s: %w", root, err)
 	}
 	defer unlock()
 	sweep(root)
@@ -74,7 +74,7 @@ func (c *container) prepare() error {
 func (c *container) leaseAddress(root string) (netip.Addr, error) {
 	host, err := netlink.Dial()
 	if err != nil {
-		return netip.Addr{}, cli.Failf("%v", err)
+		return netip.Addr{}, err
 	}
 	c.host = host
 	subnet, want, err := checkSubnet(host, c.flags.bridge, c.flags.subnet, c.flags.ip)
@@ -86,7 +86,7 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 	}
 	dir := leaseDir(root, c.flags.bridge)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return netip.Addr{}, cli.Failf("lease directory: %v", err)
+		return netip.Addr{}, cli.Failf("lease directory: %w", err)
 	}
 	addr, err := takeLease(dir, subnet, gateway(subnet), want, c.spec.ID)
 	if err != nil {
@@ -110,11 +110,11 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 func (c *container) start() error {
 	specIn, specOut, err := os.Pipe()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	lifeIn, lifeOut, err := os.Pipe()
 	if err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	defer specIn.Close()
 	defer lifeIn.Close()
@@ -139,9 +139,9 @@ func (c *container) start() error {
 		"unshare --uts --mount --pid --fork --ipc --net --cgroup"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
 	if err := c.cmd.Start(); err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) {
-			return cli.Failf("clone(%s): %v — run as root, or see %s --check", nsinfo.FlagNames(flags), err, prog)
+			return cli.Failf("clone(%s): %w — run as root, or see %s --check", nsinfo.FlagNames(flags), err, prog)
 		}
-		return cli.Failf("starting the init: %v", err)
+		return cli.Failf("starting the init: %w", err)
 	}
 	return nil
 }
@@ -158,14 +158,14 @@ func (c *container) connect() error {
 	}
 	if c.spec.Net.Mode == "bridge" {
 		if err := plugContainer(c.host, c.bridge, vethName(c.spec.ID), pid, c.log); err != nil {
-			return cli.Failf("%v", err)
+			return err
 		}
 	}
 	c.log.Step("write(spec pipe, JSON)", "")
 	err := json.NewEncoder(c.specOut).Encode(c.spec)
 	c.specOut.Close()
 	if err != nil {
-		return cli.Failf("sending the spec to the init: %v", err)
+		return cli.Failf("sending the spec to the init: %w", err)
 	}
 	return nil
 }
@@ -189,7 +189,7 @@ func (c *container) wait(sigs chan os.Signal) (int, error) {
 			c.log.Step("kill(init, SIGKILL) — the stop timeout passed", "")
 			c.cmd.Process.Kill()
 		case err := <-done:
-			return cli.Status(err)
+			return cli.StatusOf(err)
 		}
 	}
 }
@@ -205,8 +205,8 @@ func (c *container) describeNet() string {
 // kill ends a container whose set-up failed on the runtime's side.
 func (c *container) kill() {
 	if c.cmd != nil && c.cmd.Process != nil {
-		c.cmd.Process.Kill()
-		c.cmd.Wait()
+		_ = c.cmd.Process.Kill()
+		_ = c.cmd.Wait() // killed on purpose: its status says nothing
 	}
 }
 
@@ -214,28 +214,48 @@ func (c *container) kill() {
 // init exits, the kernel destroys the container's network namespace, and
 // with it eth0 and its host end. Waiting for that would only slow the
 // runtime down.
-func (c *container) remove() {
+func (c *container) remove() error {
 	if c.lease == "" && c.dir == "" {
-		return
+		return nil
 	}
 	root := stateRoot(c.spec.Rootless)
-	unlock, err := lockDir(root)
-	if err == nil {
+	var errs []error
+	// Without the lock, go on: leaving the files behind would be worse.
+	if unlock, err := lockDir(root); err == nil {
 		defer unlock()
+	} else {
+		errs = append(errs, err)
 	}
 	if c.lease != "" {
-		os.Remove(c.lease)
+		errs = append(errs, os.Remove(c.lease))
 		c.lease = ""
 	}
 	if c.dir != "" {
-		removeContainerDir(c.dir)
+		errs = append(errs, removeContainerDir(c.dir))
 		c.dir = ""
 	}
 	if c.host != nil {
-		c.host.Close()
+		errs = append(errs, c.host.Close())
 		c.host = nil
 	}
-	tidy(root, c.flags.bridge)
+	errs = append(errs, tidy(root, c.flags.bridge))
+	return firstError(errs)
+}
+
+// firstError returns the first error that is not nil; the others are
+// printed, so that none is dropped.
+func firstError(errs []error) error {
+	var first error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case first == nil:
+			first = err
+		default:
+			cli.Warnf("cleanup: %v", err)
+		}
+	}
+	return first
 }
 
 // markCloexec marks every descriptor from 3 up close-on-exec, so none

@@ -3,15 +3,15 @@ package main
 import (
 	"fmt"
 	"os/exec"
-	"runtime"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/03-user/caps"
 	"nslab/06-container/seccomp"
+	"nslab/internal/cli"
+	"nslab/internal/explain"
+	"nslab/internal/osthread"
 )
 
 // The protections the init puts between the command and the kernel. Each
@@ -56,33 +56,29 @@ func capabilities(add, drop []string) (caps.Set, error) {
 	}
 	a, err := caps.Of(adds...)
 	if err != nil {
-		return 0, cli.Failf("--cap-add: %v", err)
+		return 0, cli.Failf("--cap-add: %w", err)
 	}
 	d, err := caps.Of(drops...)
 	if err != nil {
-		return 0, cli.Failf("--cap-drop: %v", err)
+		return 0, cli.Failf("--cap-drop: %w", err)
 	}
 	return (set | a) &^ d, nil
 }
 
 // startProtected starts the command from a thread of its own, after
-// limiting that thread. Credentials, capabilities, no_new_privs and
-// seccomp filters belong to a thread, and a child inherits those of the
-// thread that called clone(2) — so the command is born limited, while the
-// init keeps what it needs to reap and forward signals. The thread is
-// never unlocked: Go throws it away when the goroutine ends.
+// limiting that thread (package osthread). Credentials, capabilities,
+// no_new_privs and seccomp filters belong to a thread, and a child
+// inherits those of the thread that called clone(2) — so the command is
+// born limited, while the init keeps what it needs to reap and forward
+// signals. The thread ends afterwards.
 func startProtected(p protections, log *explain.Log) func(*exec.Cmd) error {
 	return func(cmd *exec.Cmd) error {
-		errc := make(chan error, 1)
-		go func() {
-			runtime.LockOSThread()
+		return osthread.Run(func() error {
 			if err := protect(p, log); err != nil {
-				errc <- cli.Failf("%v", err)
-				return
+				return err
 			}
-			errc <- cmd.Start()
-		}()
-		return <-errc
+			return cmd.Start()
+		})
 	}
 }
 

@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/doctor"
+	"nslab/03-user/userns"
+	"nslab/05-net/netlink"
+	"nslab/internal/cli"
 )
 
 // makeSpec checks every flag and the root filesystem, and resolves the
@@ -15,13 +16,16 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		return nil, cli.Failf("running a container needs root — use sudo, or --rootless")
 	}
 	if f.rootless {
-		if fix := doctor.UserNamespaceFix(); !doctor.UserNamespacesAllowed() {
-			return nil, cli.Failf("--rootless needs user namespaces, which this machine forbids — %s", fix)
+		if !userns.Allowed() {
+			return nil, cli.Failf("--rootless needs user namespaces, which this machine forbids — %s", userns.Fix())
 		}
 	}
 	mode, err := netMode(f)
 	if err != nil {
 		return nil, err
+	}
+	if f.stopTimeout < 0 {
+		return nil, cli.Failf("--stop-timeout %d: want 0 or more seconds", f.stopTimeout)
 	}
 	rootfs, err := checkRootfs(f.rootfs)
 	if err != nil {
@@ -35,6 +39,9 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	}
 	if len(command) == 0 {
 		command = []string{"/bin/sh"}
+	}
+	if command[0] == "" {
+		return nil, cli.Failf("the command's name is empty — give a command after --, or none for /bin/sh")
 	}
 	path, err := resolveCommand(rootfs, f.workdir, command[0])
 	if err != nil {
@@ -50,10 +57,10 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	}
 	id, err := newID()
 	if err != nil {
-		return nil, cli.Failf("container id: %v", err)
+		return nil, cli.Failf("container id: %w", err)
 	}
 	hostname := f.hostname
-	if hostname == "" {
+	if !f.hostnameGiven {
 		hostname = id
 	}
 	if err := checkHostname(hostname); err != nil {
@@ -97,6 +104,17 @@ func checkProtections(f flags) (protections, error) {
 // netMode picks bridge or none: bridge needs root (a rootless container
 // gets only lo, see docs/06-container.md on slirp4netns and pasta).
 func netMode(f flags) (string, error) {
+	// The address flags are checked in every mode, so that a mistake is
+	// never silently ignored.
+	if _, _, err := parseSubnet(f.subnet, f.ip); err != nil {
+		return "", err
+	}
+	if err := netlink.CheckName(f.bridge); err != nil {
+		return "", cli.Failf("--bridge: %w", err)
+	}
+	if f.ip != "" && (f.net == "none" || f.net == "" && f.rootless) {
+		return "", cli.Failf("--ip needs --net=bridge")
+	}
 	switch f.net {
 	case "":
 		if f.rootless {
@@ -104,9 +122,6 @@ func netMode(f flags) (string, error) {
 		}
 		return "bridge", nil
 	case "none":
-		if f.ip != "" {
-			return "", cli.Failf("--ip needs --net=bridge")
-		}
 		return "none", nil
 	case "bridge":
 		if f.rootless {

@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
 	"nslab/05-net/netlink"
+	"nslab/internal/cli"
 )
 
 // The runtime's state lives in a tmpfs that a reboot empties: /run/nslab
@@ -95,38 +95,38 @@ func readRecord(path string) (owner, string, error) {
 func makeContainerDir(root, id string, files map[string]string) (string, error) {
 	dir := filepath.Join(root, "containers", id)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", cli.Failf("state directory: %v", err)
+		return "", cli.Failf("state directory: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "owner"), record(self(), id), 0o644); err != nil {
-		return "", cli.Failf("state directory: %v", err)
+		return "", cli.Failf("state directory: %w", err)
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			os.RemoveAll(dir)
-			return "", cli.Failf("state directory: %v", err)
+			if rerr := removeContainerDir(dir); rerr != nil {
+				cli.Warnf("cleanup: %v", rerr)
+			}
+			return "", cli.Failf("state directory: %w", err)
 		}
 	}
 	return dir, nil
 }
 
-// removeContainerDir removes the files makeContainerDir made, then the
-// directory; anything else found there is removed too.
-func removeContainerDir(dir string) {
-	for _, name := range []string{"owner", "hostname", "hosts", "resolv.conf"} {
-		os.Remove(filepath.Join(dir, name))
-	}
-	if os.Remove(dir) != nil {
-		os.RemoveAll(dir)
-	}
+// removeContainerDir removes the container's directory and what is in it.
+func removeContainerDir(dir string) error {
+	return os.RemoveAll(dir)
 }
 
 // tidy removes the state directories that are empty: the last container
 // to leave takes the state directory with it. The caller holds its lock;
 // a runtime waiting for that lock notices the removal and starts again.
-func tidy(root, bridge string) {
+func tidy(root, bridge string) error {
 	for _, d := range []string{leaseDir(root, bridge), filepath.Join(root, "leases"), filepath.Join(root, "containers"), root} {
-		os.Remove(d) // fails, harmlessly, when not empty
+		err := os.Remove(d)
+		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+			return err
+		}
 	}
+	return nil
 }
 
 // lockDir takes an exclusive flock(2) on a directory, creating it if
@@ -208,7 +208,7 @@ func writeLease(dir string, a netip.Addr, id string) error {
 	path := filepath.Join(dir, a.String())
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return cli.Failf("lease %s: %v", path, err)
+		return cli.Failf("lease %s: %w", path, err)
 	}
 	_, err = f.Write(record(self(), id))
 	if cerr := f.Close(); err == nil {
@@ -216,7 +216,7 @@ func writeLease(dir string, a netip.Addr, id string) error {
 	}
 	if err != nil {
 		os.Remove(path)
-		return cli.Failf("lease %s: %v", path, err)
+		return cli.Failf("lease %s: %w", path, err)
 	}
 	return nil
 }
@@ -231,7 +231,10 @@ func sweep(root string) (live int, removed []string) {
 			live++
 			continue
 		}
-		removeContainerDir(d)
+		if err := removeContainerDir(d); err != nil {
+			cli.Warnf("cleanup: stale %s: %v", d, err)
+			continue
+		}
 		removed = append(removed, d)
 	}
 	leases, _ := filepath.Glob(filepath.Join(root, "leases", "*", "*"))
@@ -239,7 +242,10 @@ func sweep(root string) (live int, removed []string) {
 		if o, _, err := readRecord(l); err == nil && o.alive() {
 			continue
 		}
-		os.Remove(l)
+		if err := os.Remove(l); err != nil && !errors.Is(err, os.ErrNotExist) {
+			cli.Warnf("cleanup: stale lease %s: %v", l, err)
+			continue
+		}
 		removed = append(removed, l)
 	}
 	return live, removed

@@ -4,10 +4,9 @@ import (
 	"os"
 	"syscall"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/03-user/caps"
 	"nslab/03-user/userns"
+	"nslab/internal/explain"
 )
 
 // The user namespace, chapter 03, for a rootless container: the runtime
@@ -18,7 +17,7 @@ import (
 func mapToRoot(pid int, log *explain.Log) error {
 	uids, gids := userns.Single(os.Getuid()), userns.Single(os.Getgid())
 	if err := userns.WriteMaps(pid, uids, gids, true, nil, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }

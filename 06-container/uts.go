@@ -3,9 +3,8 @@ package main
 import (
 	"net/netip"
 
-	"nslab/01-uts/cli"
-	"nslab/01-uts/explain"
 	"nslab/01-uts/uts"
+	"nslab/internal/explain"
 )
 
 // The UTS namespace, chapter 01: the container's own hostname, checked by
@@ -16,7 +15,7 @@ import (
 // checkHostname refuses a name the kernel would refuse.
 func checkHostname(name string) error {
 	if err := uts.CheckName("hostname", name); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }
@@ -24,7 +23,7 @@ func checkHostname(name string) error {
 // setHostname runs in the init, inside the new UTS namespace.
 func setHostname(s *spec, log *explain.Log) error {
 	if err := uts.SetHostname(s.Hostname, log); err != nil {
-		return cli.Failf("%v", err)
+		return err
 	}
 	return nil
 }

@@ -58,10 +58,12 @@ func run(cfg config) error {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
 	go func() {
-		<-sigs
+		sig := <-sigs
 		fmt.Fprintln(os.Stderr, "bench: interrupted; removing what it created")
 		cleanup(cfg)
-		os.Exit(130)
+		// End the way an interrupted program should: by the signal itself.
+		signal.Reset(sig)
+		_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
 	}()
 	defer cleanup(cfg)
 

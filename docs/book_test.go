@@ -20,7 +20,7 @@ var work string
 var chapters = []string{"01-uts", "02-mount", "03-user", "04-pid", "05-net", "06-container"}
 
 func TestMain(m *testing.M) {
-	labtest.Main(m, map[string]*string{})
+	os.Exit(labtest.Main(m, map[string]*string{}))
 }
 
 // setup builds the learner's working directory once.

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/explain"
+	"nslab/internal/explain"
 )
 
 // MaxLen is the longest name the kernel stores (__NEW_UTS_LEN, which is

@@ -6,7 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/explain"
+	"nslab/internal/explain"
 )
 
 // msFlag names one mount(2) flag and the mount(8) option that sets it.

@@ -5,7 +5,7 @@ import (
 	"os"
 	"strings"
 
-	"nslab/01-uts/explain"
+	"nslab/internal/explain"
 )
 
 // WriteMaps gives the user namespace of process pid its maps, in the order

@@ -27,7 +27,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/01-uts/cli"
+	"nslab/internal/cli"
 )
 
 // Options adjust Run. The zero value forwards cli.ForwardedSignals and
@@ -43,6 +43,10 @@ type Options struct {
 	Reaped func(pid int, ws unix.WaitStatus)
 	// Forwarded is called for every signal passed on.
 	Forwarded func(os.Signal)
+	// Stop, when it is closed, kills the command with SIGKILL: 06-container
+	// closes it when its runtime is gone. Run still waits for the command
+	// to die and returns its status, 128+9.
+	Stop <-chan struct{}
 }
 
 // Run starts cmd, forwards signals to it, reaps every child that exits,
@@ -72,19 +76,25 @@ func Run(cmd *exec.Cmd, opts Options) (int, error) {
 		return startStatus(err), err
 	}
 	main := cmd.Process.Pid
+	stop := opts.Stop
 	for {
 		if status, done := reap(main, opts.Reaped); done {
-			cmd.Process.Release()
+			_ = cmd.Process.Release()
 			return status, nil
 		}
-		sig := <-sigs
-		if sig == syscall.SIGCHLD {
-			continue
+		select {
+		case <-stop:
+			stop = nil // a closed channel stays ready: act on it once
+			_ = unix.Kill(main, unix.SIGKILL)
+		case sig := <-sigs:
+			if sig == syscall.SIGCHLD {
+				continue
+			}
+			if opts.Forwarded != nil {
+				opts.Forwarded(sig)
+			}
+			_ = unix.Kill(main, sig.(syscall.Signal))
 		}
-		if opts.Forwarded != nil {
-			opts.Forwarded(sig)
-		}
-		_ = unix.Kill(main, sig.(syscall.Signal))
 	}
 }
 

@@ -58,10 +58,10 @@ func (c *Conn) AddAddr(l Link, p netip.Prefix) error {
 	return err
 }
 
-// DelAddr removes an address from the link.
-func (c *Conn) DelAddr(l Link, p netip.Prefix) error {
-	_, err := c.Do(fmt.Sprintf("delete address %s from %s", p, l.Name), AddrMessage(unix.RTM_DELADDR, l.Index, p))
-	return err
+// address is an IPv4 address of a link, as RTM_NEWADDR describes it.
+type address struct {
+	Link   int // index of the link
+	Prefix netip.Prefix
 }
 
 // Addrs lists the IPv4 addresses of the link.
@@ -74,24 +74,45 @@ func (c *Conn) Addrs(l Link) ([]netip.Prefix, error) {
 	}
 	var out []netip.Prefix
 	for _, m := range msgs {
-		if m.Type != unix.RTM_NEWADDR || len(m.Data) < unix.SizeofIfAddrmsg {
+		if m.Type != unix.RTM_NEWADDR {
 			continue
 		}
-		if int(native.Uint32(m.Data[4:8])) != l.Index {
-			continue
-		}
-		bits := int(m.Data[1])
-		attrs, err := ParseAttrs(m.Data[unix.SizeofIfAddrmsg:])
+		a, err := parseAddr(m.Data)
 		if err != nil {
 			return nil, err
 		}
-		for _, a := range attrs {
-			if a.Type == unix.IFA_LOCAL {
-				if ip, ok := netip.AddrFromSlice(a.Data); ok {
-					out = append(out, netip.PrefixFrom(ip, bits))
-				}
-			}
+		if a.Link == l.Index && a.Prefix.IsValid() {
+			out = append(out, a.Prefix)
 		}
 	}
 	return out, nil
+}
+
+// parseAddr reads an RTM_NEWADDR payload: struct ifaddrmsg (family,
+// prefix length, flags, scope, link index) and the attributes, of which
+// IFA_LOCAL is the link's own address. An address without IFA_LOCAL has
+// an invalid Prefix.
+func parseAddr(b []byte) (address, error) {
+	if len(b) < unix.SizeofIfAddrmsg {
+		return address{}, fmt.Errorf("netlink: address message of %d bytes, shorter than struct ifaddrmsg", len(b))
+	}
+	if b[0] != unix.AF_INET || b[1] > 32 {
+		return address{}, fmt.Errorf("netlink: address of family %d, /%d, in an IPv4 dump", b[0], b[1])
+	}
+	a := address{Link: int(native.Uint32(b[4:8]))}
+	attrs, err := ParseAttrs(b[unix.SizeofIfAddrmsg:])
+	if err != nil {
+		return a, err
+	}
+	for _, attr := range attrs {
+		if attr.Type != unix.IFA_LOCAL {
+			continue
+		}
+		ip, err := attr.Addr4()
+		if err != nil {
+			return a, err
+		}
+		a.Prefix = netip.PrefixFrom(ip, int(b[1]))
+	}
+	return a, nil
 }

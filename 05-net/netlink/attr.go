@@ -3,6 +3,7 @@ package netlink
 import (
 	"encoding/binary"
 	"fmt"
+	"net/netip"
 	"unsafe"
 )
 
@@ -86,6 +87,35 @@ func Uint32(typ uint16, v uint32) Attr {
 // Nest makes an attribute that holds others.
 func Nest(typ uint16, attrs ...Attr) Attr {
 	return Attr{Type: typ, Nested: append([]Attr{}, attrs...)}
+}
+
+// Uint32 reads a 4-byte attribute in host byte order, refusing one whose
+// payload has another length.
+func (a Attr) Uint32() (uint32, error) {
+	if len(a.Data) != 4 {
+		return 0, a.badLength(4)
+	}
+	return native.Uint32(a.Data), nil
+}
+
+// Uint8 reads a 1-byte attribute.
+func (a Attr) Uint8() (uint8, error) {
+	if len(a.Data) != 1 {
+		return 0, a.badLength(1)
+	}
+	return a.Data[0], nil
+}
+
+// Addr4 reads an IPv4 address attribute: exactly 4 bytes.
+func (a Attr) Addr4() (netip.Addr, error) {
+	if len(a.Data) != 4 {
+		return netip.Addr{}, a.badLength(4)
+	}
+	return netip.AddrFrom4([4]byte{a.Data[0], a.Data[1], a.Data[2], a.Data[3]}), nil
+}
+
+func (a Attr) badLength(want int) error {
+	return fmt.Errorf("netlink: attribute %d: %d bytes, want %d", a.Type, len(a.Data), want)
 }
 
 // cString reads a NUL-terminated string attribute.

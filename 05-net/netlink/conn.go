@@ -1,13 +1,19 @@
 // Package netlink speaks rtnetlink, the kernel's interface for network
 // configuration, over a plain AF_NETLINK socket — what ip(8) does. It
 // creates veth pairs (the peer directly in another namespace) and
-// bridges, sets links up and down and into bridges, adds addresses,
-// routes and routing rules, and looks links up by name.
+// bridges, sets links up and down and into bridges, adds addresses, and
+// lists links, addresses and routes.
 //
 // Every request is one message: a struct nlmsghdr, a fixed header for the
-// family (struct ifinfomsg, ifaddrmsg, rtmsg, fib_rule_hdr) and a list of
-// attributes. The kernel answers with an NLMSG_ERROR message whose error
-// is 0 for success. See netlink(7) and rtnetlink(7).
+// family (struct ifinfomsg, ifaddrmsg, rtmsg) and a list of attributes.
+// The kernel answers with an NLMSG_ERROR message whose error is 0 for
+// success. See netlink(7) and rtnetlink(7).
+//
+// Nothing the kernel sends is trusted blindly: every header and attribute
+// is length-checked before it is read, a reply that does not carry this
+// request's sequence number and this socket's port id is skipped, a dump
+// that the kernel marks as interrupted is asked for again, and a message
+// cut short by a small buffer is an error, not a silent half answer.
 //
 // A socket belongs to the network namespace it was created in, for good.
 // To configure another namespace, open the socket from a thread that is
@@ -15,6 +21,7 @@
 package netlink
 
 import (
+	"errors"
 	"fmt"
 	"syscall"
 
@@ -23,8 +30,9 @@ import (
 
 // Conn is a NETLINK_ROUTE socket.
 type Conn struct {
-	fd  int
-	seq uint32
+	fd   int
+	seq  uint32
+	port uint32 // this socket's port id, which the kernel chose at bind
 }
 
 // Dial opens a NETLINK_ROUTE socket in the caller's network namespace and
@@ -35,12 +43,31 @@ func Dial() (*Conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netlink: socket: %w", err)
 	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+	c := &Conn{fd: fd}
+	if err := c.bind(); err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("netlink: bind: %w", err)
+		return nil, err
 	}
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
-	return &Conn{fd: fd}, nil
+	return c, nil
+}
+
+// bind binds to port id 0, which asks the kernel to pick one, and reads
+// back the one it picked: replies to this socket carry it.
+func (c *Conn) bind() error {
+	if err := unix.Bind(c.fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		return fmt.Errorf("netlink: bind: %w", err)
+	}
+	sa, err := unix.Getsockname(c.fd)
+	if err != nil {
+		return fmt.Errorf("netlink: getsockname: %w", err)
+	}
+	nl, ok := sa.(*unix.SockaddrNetlink)
+	if !ok {
+		return fmt.Errorf("netlink: getsockname: not a netlink address")
+	}
+	c.port = nl.Pid
+	return nil
 }
 
 // Close closes the socket.
@@ -64,11 +91,13 @@ func (e *Error) Error() string {
 // Unwrap lets errors.Is(err, unix.EEXIST) see the errno.
 func (e *Error) Unwrap() error { return e.Errno }
 
-// Message is one netlink message: its type and flags, and the payload
-// after the 16-byte header.
+// Message is one netlink message: its type and flags, the sequence number
+// and port id of its header, and the payload after the 16-byte header.
 type Message struct {
 	Type  uint16
 	Flags uint16
+	Seq   uint32
+	Port  uint32
 	Data  []byte
 }
 
@@ -89,58 +118,128 @@ func (m Message) Encode(seq uint32) []byte {
 // before it). op names the request in errors.
 func (c *Conn) Do(op string, m Message) ([]Message, error) {
 	m.Flags |= unix.NLM_F_REQUEST | unix.NLM_F_ACK
-	return c.roundTrip(op, m)
+	answer, _, err := c.exchange(op, m)
+	return answer, err
 }
+
+// dumpAttempts bounds how often an interrupted dump is asked for again.
+const dumpAttempts = 10
 
 // Dump sends a GET request with NLM_F_DUMP and returns every message of
 // the answer, up to NLMSG_DONE. (NLM_F_DUMP shares its bits with
 // NLM_F_CREATE|NLM_F_EXCL: the meaning of a flag depends on the request.)
+//
+// A dump is built in pieces, one read at a time; if the table changes
+// between two pieces, the kernel sets NLM_F_DUMP_INTR on the messages that
+// follow, and the answer may hold an entry twice or miss one. Then the
+// whole dump is asked for again.
 func (c *Conn) Dump(op string, m Message) ([]Message, error) {
 	m.Flags |= unix.NLM_F_REQUEST | unix.NLM_F_DUMP
-	return c.roundTrip(op, m)
+	for attempt := 1; ; attempt++ {
+		answer, interrupted, err := c.exchange(op, m)
+		if err != nil || !interrupted {
+			return answer, err
+		}
+		if attempt == dumpAttempts {
+			return nil, &Error{Op: op, Errno: unix.EAGAIN, Msg: fmt.Sprintf("the table kept changing during %d dumps", dumpAttempts)}
+		}
+	}
 }
 
-func (c *Conn) roundTrip(op string, m Message) ([]Message, error) {
+// exchange sends one request and reads until its answer is complete.
+func (c *Conn) exchange(op string, m Message) (answer []Message, interrupted bool, err error) {
 	c.seq++
-	if err := unix.Sendto(c.fd, m.Encode(c.seq), 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
-		return nil, &Error{Op: op, Errno: errnoOf(err)}
+	// write(2) without an address sends to port id 0: the kernel.
+	if _, err := unix.Write(c.fd, m.Encode(c.seq)); err != nil {
+		return nil, false, &Error{Op: op, Errno: errnoOf(err)}
 	}
-	var answer []Message
+	r := reply{op: op, seq: c.seq, port: c.port}
+	for !r.done {
+		buf, err := c.read(op)
+		if err != nil {
+			return nil, false, err
+		}
+		if err := r.add(buf); err != nil {
+			return nil, false, err
+		}
+	}
+	return r.answer, r.interrupted, r.err
+}
+
+// readSize is the buffer for one read: the kernel fills a dump's pieces up
+// to 32 KiB (and at least a page), and never splits a message.
+const readSize = 64 * 1024
+
+// read receives one datagram. MSG_TRUNC in the returned flags means the
+// datagram was longer than the buffer and its end was thrown away.
+func (c *Conn) read(op string) ([]byte, error) {
 	for {
-		// A dump can take several reads; each gets its own buffer,
-		// because the messages returned point into it.
-		buf := make([]byte, 64*1024)
-		n, _, err := unix.Recvfrom(c.fd, buf, 0)
+		// Each read gets its own buffer: the messages returned point
+		// into it.
+		buf := make([]byte, readSize)
+		n, _, flags, _, err := unix.Recvmsg(c.fd, buf, nil, 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return nil, &Error{Op: op, Errno: errnoOf(err)}
 		}
-		msgs, err := ParseMessages(buf[:n])
-		if err != nil {
-			return nil, err
+		if flags&unix.MSG_TRUNC != 0 {
+			return nil, &Error{Op: op, Errno: unix.EMSGSIZE, Msg: fmt.Sprintf("a reply was longer than %d bytes and was cut short", readSize)}
 		}
-		for _, r := range msgs {
-			switch r.Type {
-			case unix.NLMSG_DONE:
-				return answer, nil
-			case unix.NLMSG_ERROR:
-				if e := ackError(op, r); e != nil {
-					return nil, e
-				}
-				return answer, nil
-			default:
-				answer = append(answer, r)
-			}
+		return buf[:n], nil
+	}
+}
+
+// reply gathers the answer to one request from the datagrams that arrive.
+type reply struct {
+	op          string
+	seq, port   uint32
+	answer      []Message
+	interrupted bool  // NLM_F_DUMP_INTR was set on a message
+	done        bool  // the answer is complete
+	err         error // the kernel's refusal, once done
+}
+
+// add takes one datagram. The kernel stamps each reply with the request's
+// sequence number and the requesting socket's port id; a message with
+// others — a late reply to an earlier request, a notification — is not
+// part of this answer and is skipped.
+func (r *reply) add(buf []byte) error {
+	msgs, err := ParseMessages(buf)
+	if err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		if r.done {
+			return nil
+		}
+		if m.Seq != r.seq || m.Port != r.port {
+			continue
+		}
+		if m.Flags&unix.NLM_F_DUMP_INTR != 0 {
+			r.interrupted = true
+		}
+		switch m.Type {
+		case unix.NLMSG_NOOP:
+		case unix.NLMSG_DONE:
+			r.done, r.err = true, doneError(r.op, m)
+		case unix.NLMSG_ERROR:
+			r.done, r.err = true, ackError(r.op, m)
+		default:
+			r.answer = append(r.answer, m)
 		}
 	}
+	return nil
 }
 
 // ParseMessages splits a buffer read from the socket into messages.
 func ParseMessages(b []byte) ([]Message, error) {
 	var msgs []Message
-	for len(b) >= unix.NLMSG_HDRLEN {
+	for len(b) > 0 {
+		if len(b) < unix.NLMSG_HDRLEN {
+			return nil, fmt.Errorf("netlink: %d bytes left after the last message, less than a header", len(b))
+		}
 		n := int(native.Uint32(b[0:4]))
 		if n < unix.NLMSG_HDRLEN || n > len(b) {
 			return nil, fmt.Errorf("netlink: message length %d in %d bytes", n, len(b))
@@ -148,6 +247,8 @@ func ParseMessages(b []byte) ([]Message, error) {
 		msgs = append(msgs, Message{
 			Type:  native.Uint16(b[4:6]),
 			Flags: native.Uint16(b[6:8]),
+			Seq:   native.Uint32(b[8:12]),
+			Port:  native.Uint32(b[12:16]),
 			Data:  b[unix.NLMSG_HDRLEN:n],
 		})
 		if align(n) >= len(b) {
@@ -156,6 +257,18 @@ func ParseMessages(b []byte) ([]Message, error) {
 		b = b[align(n):]
 	}
 	return msgs, nil
+}
+
+// doneError reads NLMSG_DONE, which ends a dump. Its payload is an int: 0,
+// or the negative errno of a dump that failed part-way.
+func doneError(op string, m Message) error {
+	if len(m.Data) < 4 {
+		return nil // old kernels sent an empty NLMSG_DONE
+	}
+	if errno := -int32(native.Uint32(m.Data[0:4])); errno != 0 {
+		return &Error{Op: op, Errno: syscall.Errno(errno)}
+	}
+	return nil
 }
 
 // ackError reads an NLMSG_ERROR message: a negative errno (0 = success),
@@ -171,25 +284,37 @@ func ackError(op string, m Message) error {
 	}
 	e := &Error{Op: op, Errno: syscall.Errno(errno)}
 	if m.Flags&unix.NLM_F_ACK_TLVS != 0 {
-		// With NLM_F_CAPPED the kernel echoes only the request's header.
-		skip := 4 + unix.NLMSG_HDRLEN
-		if m.Flags&unix.NLM_F_CAPPED == 0 && len(m.Data) >= 4+4 {
-			skip = 4 + align(int(native.Uint32(m.Data[4:8])))
-		}
-		if skip <= len(m.Data) {
-			attrs, _ := ParseAttrs(m.Data[skip:])
-			for _, a := range attrs {
-				if a.Type == unix.NLMSGERR_ATTR_MSG {
-					e.Msg = cString(a.Data)
-				}
-			}
-		}
+		e.Msg = extAckMessage(m)
 	}
 	return e
 }
 
+// extAckMessage finds NLMSGERR_ATTR_MSG after the echoed request. With
+// NLM_F_CAPPED the kernel echoes only the request's header; otherwise the
+// whole request, whose length its own header gives.
+func extAckMessage(m Message) string {
+	skip := 4 + unix.NLMSG_HDRLEN
+	if m.Flags&unix.NLM_F_CAPPED == 0 && len(m.Data) >= 4+4 {
+		skip = 4 + align(int(native.Uint32(m.Data[4:8])))
+	}
+	if skip < 0 || skip > len(m.Data) {
+		return ""
+	}
+	attrs, err := ParseAttrs(m.Data[skip:])
+	if err != nil {
+		return ""
+	}
+	for _, a := range attrs {
+		if a.Type == unix.NLMSGERR_ATTR_MSG {
+			return cString(a.Data)
+		}
+	}
+	return ""
+}
+
 func errnoOf(err error) syscall.Errno {
-	if errno, ok := err.(syscall.Errno); ok {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
 		return errno
 	}
 	return unix.EIO

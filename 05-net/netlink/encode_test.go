@@ -117,25 +117,6 @@ func TestAddrMessage(t *testing.T) {
 	}
 }
 
-func TestRouteAndRuleMessages(t *testing.T) {
-	m := DefaultRouteMessage(netip.MustParseAddr("10.55.0.1"))
-	if m.Data[1] != 0 || m.Data[4] != unix.RT_TABLE_MAIN || m.Data[7] != unix.RTN_UNICAST {
-		t.Errorf("rtmsg % x", m.Data[:12])
-	}
-	attrs, _ := ParseAttrs(m.Data[unix.SizeofRtMsg:])
-	if len(attrs) != 1 || attrs[0].Type != unix.RTA_GATEWAY || !bytes.Equal(attrs[0].Data, []byte{10, 55, 0, 1}) {
-		t.Errorf("attributes %+v", attrs)
-	}
-	r := RuleMessage(unix.RTM_NEWRULE, Rule{Priority: 100, Dst: netip.MustParsePrefix("10.55.0.9/24"), Action: unix.FR_ACT_TO_TBL, Table: unix.RT_TABLE_MAIN})
-	if r.Data[1] != 24 || r.Data[7] != unix.FR_ACT_TO_TBL {
-		t.Errorf("fib_rule_hdr % x", r.Data[:12])
-	}
-	ra, _ := ParseAttrs(r.Data[unix.SizeofRtMsg:])
-	if len(ra) != 3 || ra[0].Type != unix.FRA_PRIORITY || !bytes.Equal(ra[1].Data, []byte{10, 55, 0, 0}) || ra[2].Type != unix.FRA_TABLE {
-		t.Errorf("rule attributes %+v", ra)
-	}
-}
-
 // An NLMSG_ERROR with an extended ack carries the kernel's message.
 func TestAckError(t *testing.T) {
 	data := make([]byte, 4)

@@ -147,13 +147,6 @@ func (c *Conn) SetMaster(l, bridge Link) error {
 	return err
 }
 
-// SetNS moves a link into the namespace of the file descriptor ns.
-func (c *Conn) SetNS(l Link, ns int) error {
-	body := append(ifinfomsg(l.Index, 0, 0), Uint32(unix.IFLA_NET_NS_FD, uint32(ns)).Bytes()...)
-	_, err := c.Do(fmt.Sprintf("set %s netns", l.Name), Message{Type: unix.RTM_NEWLINK, Data: body})
-	return err
-}
-
 // DeleteLink removes a link. Deleting one end of a veth pair removes both.
 func (c *Conn) DeleteLink(l Link) error {
 	_, err := c.Do("delete link "+l.Name, Message{Type: unix.RTM_DELLINK, Data: ifinfomsg(l.Index, 0, 0)})
@@ -201,10 +194,11 @@ func (c *Conn) Links() ([]Link, error) {
 	return links, nil
 }
 
-// parseLink reads an RTM_NEWLINK payload.
+// parseLink reads an RTM_NEWLINK payload: struct ifinfomsg, then the
+// attributes this package uses. Every attribute is length-checked.
 func parseLink(b []byte) (Link, error) {
 	if len(b) < unix.SizeofIfInfomsg {
-		return Link{}, fmt.Errorf("netlink: short ifinfomsg")
+		return Link{}, fmt.Errorf("netlink: link message of %d bytes, shorter than struct ifinfomsg", len(b))
 	}
 	l := Link{Index: int(int32(native.Uint32(b[4:8]))), Flags: native.Uint32(b[8:12])}
 	attrs, err := ParseAttrs(b[unix.SizeofIfInfomsg:])
@@ -212,23 +206,43 @@ func parseLink(b []byte) (Link, error) {
 		return Link{}, err
 	}
 	for _, a := range attrs {
-		switch a.Type {
-		case unix.IFLA_IFNAME:
-			l.Name = cString(a.Data)
-		case unix.IFLA_MTU:
-			l.MTU = native.Uint32(a.Data)
-		case unix.IFLA_MASTER:
-			l.Master = int(native.Uint32(a.Data))
-		case unix.IFLA_OPERSTATE:
-			l.OperState = a.Data[0]
-		case unix.IFLA_LINKINFO:
-			info, _ := ParseAttrs(a.Data)
-			for _, i := range info {
-				if i.Type == unix.IFLA_INFO_KIND {
-					l.Kind = cString(i.Data)
-				}
-			}
+		if err := l.set(a); err != nil {
+			return Link{}, err
 		}
 	}
 	return l, nil
+}
+
+// set fills in the field that attribute a carries.
+func (l *Link) set(a Attr) error {
+	var err error
+	var v uint32
+	switch a.Type {
+	case unix.IFLA_IFNAME:
+		l.Name = cString(a.Data)
+	case unix.IFLA_MTU:
+		l.MTU, err = a.Uint32()
+	case unix.IFLA_MASTER:
+		v, err = a.Uint32()
+		l.Master = int(v)
+	case unix.IFLA_OPERSTATE:
+		l.OperState, err = a.Uint8()
+	case unix.IFLA_LINKINFO:
+		l.Kind, err = linkKind(a)
+	}
+	return err
+}
+
+// linkKind reads IFLA_INFO_KIND out of the nested IFLA_LINKINFO.
+func linkKind(a Attr) (string, error) {
+	info, err := ParseAttrs(a.Data)
+	if err != nil {
+		return "", err
+	}
+	for _, i := range info {
+		if i.Type == unix.IFLA_INFO_KIND {
+			return cString(i.Data), nil
+		}
+	}
+	return "", nil
 }

@@ -3,9 +3,9 @@
 // Network namespaces, unlike mount or user namespaces, can be entered by a
 // single thread of a multithreaded process: setns(2) and unshare(2) with
 // CLONE_NEWNET move only the calling thread. A Go goroutine can hop
-// between threads, so each operation runs on a fresh goroutine locked to
-// its thread, and that goroutine returns without unlocking: Go then ends
-// the thread, and no other goroutine can ever run in the wrong namespace.
+// between threads, so each operation runs through package osthread, on a
+// thread of its own that ends afterwards: no other goroutine can ever run
+// in the wrong namespace.
 //
 // Sockets keep the namespace they were created in. A netlink socket or a
 // TCP listener opened inside Do stays in that namespace after Do returns.
@@ -16,11 +16,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 
 	"golang.org/x/sys/unix"
 
 	"nslab/05-net/netlink"
+	"nslab/internal/osthread"
 )
 
 // RunDir is where ip-netns(8) keeps named namespaces.
@@ -39,33 +39,12 @@ func (ns *NS) Fd() int { return int(ns.file.Fd()) }
 // any more: no process, no open descriptor, no bind mount.
 func (ns *NS) Close() error { return ns.file.Close() }
 
-// The main thread is special: Go cannot end it, so a goroutine that locks
-// it and exits leaves it parked, still in whatever namespace it entered —
-// and /proc/self/ns/net shows the main thread's namespace. Locking the
-// main goroutine to the main thread from an init function keeps every
-// other goroutine, the throwaway ones included, off it.
-func init() {
-	runtime.LockOSThread()
-}
-
-// onThread runs fn on a goroutine locked to a thread that is thrown away
-// afterwards, whatever fn did to the thread's namespaces.
-func onThread(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// No UnlockOSThread: the thread ends with this goroutine.
-		errc <- fn()
-	}()
-	return <-errc
-}
-
 // New creates an empty network namespace: unshare(CLONE_NEWNET) on a
 // throwaway thread, then an open descriptor to /proc/thread-self/ns/net,
 // which outlives the thread.
 func New() (*NS, error) {
 	var ns *NS
-	err := onThread(func() error {
+	err := osthread.Run(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("unshare(CLONE_NEWNET): %w", err)
 		}
@@ -77,12 +56,6 @@ func New() (*NS, error) {
 		return nil
 	})
 	return ns, err
-}
-
-// Current returns the namespace of the calling process's main thread: the
-// one everything starts in.
-func Current() (*NS, error) {
-	return Open("/proc/self/ns/net")
 }
 
 // Open opens a namespace by path: /proc/PID/ns/net or /run/netns/NAME.
@@ -97,7 +70,7 @@ func Open(path string) (*NS, error) {
 // Do runs fn in the namespace, on a throwaway thread. fn must not start
 // goroutines that expect to be in the namespace.
 func (ns *NS) Do(fn func() error) error {
-	return onThread(func() error {
+	return osthread.Run(func() error {
 		if err := unix.Setns(ns.Fd(), unix.CLONE_NEWNET); err != nil {
 			return fmt.Errorf("setns(CLONE_NEWNET): %w", err)
 		}
@@ -138,7 +111,9 @@ func (ns *NS) Pin(name string) (createdDir bool, err error) {
 	f.Close()
 	source := fmt.Sprintf("/proc/self/fd/%d", ns.Fd())
 	if err := unix.Mount(source, target, "", unix.MS_BIND, ""); err != nil {
-		os.Remove(target)
+		if rerr := os.Remove(target); rerr != nil {
+			return createdDir, fmt.Errorf("bind %s on %s: %w (and the file stays: %v)", source, target, err, rerr)
+		}
 		return createdDir, fmt.Errorf("bind %s on %s: %w", source, target, err)
 	}
 	return createdDir, nil
@@ -155,8 +130,13 @@ func Unpin(name string, removeDir bool) error {
 	if err := os.Remove(target); err != nil {
 		return err
 	}
-	if removeDir {
-		os.Remove(RunDir) // fails harmlessly when not empty
+	if !removeDir {
+		return nil
+	}
+	// Another program's namespace may still be named there: then the
+	// directory stays, and that is not an error.
+	if err := os.Remove(RunDir); err != nil && !errors.Is(err, unix.ENOTEMPTY) && !errors.Is(err, unix.EEXIST) {
+		return err
 	}
 	return nil
 }

@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"testing"
 
-	"nslab/01-uts/nsinfo"
 	"nslab/internal/labtest"
+	"nslab/internal/nsinfo"
 )
 
 func inode(t *testing.T, path string) uint64 {

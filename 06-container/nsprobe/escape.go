@@ -19,7 +19,9 @@ func init() {
 // CAP_SYS_CHROOT, which container root usually has. After pivot_root and
 // the detach of the old root, the top it reaches is the container's own.
 func escape(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	if err := os.MkdirAll("/tmp/.nsprobe-escape", 0o700); err != nil {
 		return err
 	}

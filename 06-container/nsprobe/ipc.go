@@ -23,7 +23,9 @@ func shmKey(arg string) (int, error) {
 // shmCreate creates a segment that outlives the process: System V objects
 // belong to the IPC namespace, not to their creator.
 func shmCreate(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	key, err := shmKey(args[0])
 	if err != nil {
 		return err
@@ -38,7 +40,9 @@ func shmCreate(args []string) error {
 
 // shmFind looks a segment up without creating it.
 func shmFind(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	key, err := shmKey(args[0])
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -35,8 +36,12 @@ func main() {
 		usage()
 		os.Exit(2)
 	}
-	p := probes[os.Args[1]]
-	if err := p.run(os.Args[2:]); err != nil {
+	err := probes[os.Args[1]].run(os.Args[2:])
+	switch {
+	case errors.Is(err, errUsage):
+		usage()
+		os.Exit(2)
+	case err != nil:
 		fmt.Printf("%s: refused: %v\n", os.Args[1], err)
 		os.Exit(1)
 	}
@@ -54,11 +59,13 @@ func usage() {
 	}
 }
 
+// errUsage is a probe called with the wrong arguments.
+var errUsage = errors.New("usage")
+
 // need checks the number of arguments.
 func need(args []string, n int) error {
 	if len(args) != n {
-		usage()
-		os.Exit(2)
+		return errUsage
 	}
 	return nil
 }

@@ -26,7 +26,9 @@ func init() {
 // suid is the attack no_new_privs stops: a setuid-root program run by an
 // unprivileged user becomes root. The probe plays both parts.
 func suid(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	self, err := os.ReadFile("/proc/self/exe")
 	if err != nil {
 		return err
@@ -80,7 +82,9 @@ func initModule(args []string) error {
 // inode of a whole filesystem, and open_by_handle_at(2) opens it whatever
 // the caller's root. The handle is "TYPE:HEX", as the test prints it.
 func openByHandle(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	typ, bytes, ok := strings.Cut(args[0], ":")
 	t, err1 := strconv.Atoi(typ)
 	b, err2 := hex.DecodeString(bytes)
@@ -119,7 +123,9 @@ func settime(args []string) error {
 }
 
 func kill(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	pid, err := strconv.Atoi(args[0])
 	if err != nil {
 		return err
@@ -132,7 +138,9 @@ func kill(args []string) error {
 }
 
 func mknod(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	if err := unix.Mknod(args[0], unix.S_IFBLK|0o600, int(unix.Mkdev(8, 0))); err != nil {
 		return err
 	}

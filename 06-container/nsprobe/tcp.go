@@ -18,7 +18,9 @@ func init() {
 // listen prints "listening" once the socket is bound, so a test knows
 // when to connect, then serves one connection.
 func listen(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", args[0])
 	if err != nil {
 		return err
@@ -39,7 +41,9 @@ func listen(args []string) error {
 // connect retries for three seconds while the connection is refused —
 // the listener may be starting — and gives up at once on anything else.
 func connect(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	deadline := time.Now().Add(3 * time.Second)
 	c, err := net.DialTimeout("tcp", args[0], 3*time.Second)
 	for errors.Is(err, syscall.ECONNREFUSED) && time.Now().Before(deadline) {
@@ -66,7 +70,9 @@ func init() {
 
 // sink measures what arrives: bytes from the first to the last read.
 func sink(args []string) error {
-	need(args, 1)
+	if err := need(args, 1); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", args[0])
 	if err != nil {
 		return err
@@ -95,7 +101,9 @@ func sink(args []string) error {
 
 // source writes zeros for the given time.
 func source(args []string) error {
-	need(args, 2)
+	if err := need(args, 2); err != nil {
+		return err
+	}
 	secs, err := time.ParseDuration(args[1] + "s")
 	if err != nil {
 		return err

@@ -36,10 +36,17 @@ func Snapshot(t testing.TB) HostState {
 }
 
 // NoTrace records the host's state now and, when the test ends, fails it
-// if the state differs. Deleting a network namespace frees its devices
-// asynchronously, so the comparison is retried for a few seconds.
+// if the state differs. It holds the host lock meanwhile, so that no other
+// test process changes the host under it. Deleting a network namespace
+// frees its devices asynchronously, so the comparison is retried for a few
+// seconds.
 func NoTrace(t testing.TB) {
 	t.Helper()
+	unlock, err := LockHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(unlock)
 	before := Snapshot(t)
 	t.Cleanup(func() {
 		var after HostState

@@ -37,33 +37,58 @@ var BuildDir string
 
 // Main builds the packages named by the keys of builds (directories
 // relative to the test's package, "." for the chapter itself), stores each
-// binary's path in the matching string, runs the tests and removes the
-// binaries. Binaries are built static and readable by every uid, so a test
-// can run them as Nobody.
-func Main(m *testing.M, builds map[string]*string) {
+// binary's path in the matching string, runs the tests, removes the
+// binaries and returns the status for TestMain to exit with:
+//
+//	func TestMain(m *testing.M) { os.Exit(labtest.Main(m, ...)) }
+//
+// Binaries are built static and readable by every uid, so a test can run
+// them as Nobody. The whole run holds the host lock (LockHost): packages
+// whose tests look at the whole host take turns, even under
+// `go test ./...`, which runs packages in parallel.
+func Main(m *testing.M, builds map[string]*string) int {
+	if fuzzing() {
+		return m.Run()
+	}
+	unlock, err := LockHost()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	defer unlock()
 	dir, err := os.MkdirTemp("", "nslab-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		os.Exit(2)
+		return 2
 	}
-	code := func() int {
-		defer os.RemoveAll(dir)
-		if err := os.Chmod(dir, 0o755); err != nil {
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	BuildDir = dir
+	for pkg, path := range builds {
+		bin, err := Build(pkg, dir)
+		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 2
 		}
-		BuildDir = dir
-		for pkg, path := range builds {
-			bin, err := Build(pkg, dir)
-			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 2
-			}
-			*path = bin
+		*path = bin
+	}
+	return m.Run()
+}
+
+// fuzzing reports whether this process runs a fuzz target, as the
+// coordinator or as one of its workers. Fuzz targets never need the
+// chapters' binaries nor the host, and the workers are test processes of
+// their own: waiting for the lock their coordinator holds would never end.
+func fuzzing() bool {
+	for _, a := range os.Args[1:] {
+		if a == "-test.fuzzworker" || strings.HasPrefix(a, "-test.fuzz=") && a != "-test.fuzz=" {
+			return true
 		}
-		return m.Run()
-	}()
-	os.Exit(code)
+	}
+	return false
 }
 
 // Build compiles the main package in pkgDir into dir and returns the
@@ -96,6 +121,7 @@ type Opts struct {
 	Stdin   string        // fed to standard input
 	Env     []string      // extra environment variables
 	Timeout time.Duration // default one minute
+	Argv0   string        // argv[0], when it should not be the path
 }
 
 // Run runs a command to completion and returns its output and status.
@@ -157,6 +183,9 @@ func RunOpts(t testing.TB, o Opts, name string, args ...string) Result {
 // signal or kill it together with everything it started.
 func Command(o Opts, name string, args ...string) *exec.Cmd {
 	cmd := exec.Command(name, args...)
+	if o.Argv0 != "" {
+		cmd.Args[0] = o.Argv0
+	}
 	cmd.Env = append(os.Environ(), o.Env...)
 	cmd.Stdin = strings.NewReader(o.Stdin)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

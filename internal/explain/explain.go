@@ -54,6 +54,10 @@ func (l *Log) Note(format string, args ...interface{}) {
 	fmt.Fprintf(l.writer(), "# [%s] %s\n", l.Who, fmt.Sprintf(format, args...))
 }
 
+// Enabled reports whether the log prints, for steps that cost something
+// to describe (a dump of the kernel's tables).
+func (l *Log) Enabled() bool { return l != nil && l.On }
+
 func (l *Log) writer() io.Writer {
 	if l.W != nil {
 		return l.W

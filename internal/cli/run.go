@@ -41,15 +41,15 @@ func Wait(cmd *exec.Cmd) (int, error) {
 		case sig := <-sigs:
 			_ = cmd.Process.Signal(sig)
 		case err := <-done:
-			return Status(err)
+			return StatusOf(err)
 		}
 	}
 }
 
-// Status turns the error from exec.Cmd.Wait into a shell-style exit status:
+// StatusOf turns the error from exec.Cmd.Wait into a shell-style exit status:
 // the exit code, or 128+N when the process was killed by signal N. Errors
 // other than a non-zero exit are returned as they are.
-func Status(err error) (int, error) {
+func StatusOf(err error) (int, error) {
 	if err == nil {
 		return 0, nil
 	}
