@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
 
 	"nslab/05-net/netlink"
 	"nslab/internal/cli"
@@ -14,16 +13,16 @@ import (
 // behind (their leases and state directories), and, when no container is
 // running, the bridge and the state directory itself.
 func cleanup(f flags, log *explain.Log) error {
-	root := stateRoot(f.rootless)
-	if _, err := os.Stat(root); errors.Is(err, os.ErrNotExist) && f.rootless {
-		return nil
+	root, err := stateRoot(f.rootless)
+	if err != nil {
+		return err
 	}
 	unlock, err := lockDir(root)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	live, removed := sweep(root)
+	live, removed := sweep(root, f.rootless)
 	for _, r := range removed {
 		fmt.Printf("removed stale %s\n", r)
 	}
@@ -33,6 +32,9 @@ func cleanup(f flags, log *explain.Log) error {
 	}
 	if !f.rootless {
 		if err := removeBridge(f.bridge, log); err != nil {
+			return err
+		}
+		if err := tidyCgroups(); err != nil {
 			return err
 		}
 	}

@@ -28,6 +28,7 @@ type flags struct {
 	chroot, rootless, cleanup                          bool
 	noNewPrivs, maskProc, confineNet                   bool
 	hostnameGiven                                      bool
+	tty, interactive                                   bool
 	seccomp                                            string
 	stopTimeout                                        int
 }
@@ -45,10 +46,18 @@ type spec struct {
 	Workdir  string
 	Chroot   bool
 	Rootless bool
-	EtcDir   string // host directory with the container's hostname, hosts, resolv.conf
+	StateDir string            // the container's directory under the state root, on the host
+	Etc      map[string]string // the contents of its hostname, hosts and resolv.conf
 	Net      netSpec
 	Protect  protections
+	TTY      bool // the command gets a terminal of the container's own
 	Verbose  bool
+
+	// Filled in by the init for the pid1 stage: descriptors that stay
+	// open across its execve, -1 for none.
+	Lifeline int // ends when the runtime does
+	Stdin    int // the command's standard input, without a terminal
+	Terminal int // the slave of the container's terminal, with -t
 }
 
 // netSpec is the container's side of the network.

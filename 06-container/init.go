@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+	"os"
 	"strings"
 
 	"nslab/01-uts/reexec"
@@ -8,20 +10,33 @@ import (
 	"nslab/internal/explain"
 )
 
-// containerInit is PID 1 of the container, the init's side of main.go's
-// sequence. It waits for its spec (pid.go), sets itself up from inside —
-// hostname (uts.go), network (net.go), root filesystem (mount.go, dev.go,
-// procmask.go, ipc.go) — and runs the command (pid.go, security.go),
-// exiting with the command's status.
+// The descriptors the runtime gives the init, after 0, 1 and 2.
+const (
+	fdSpec     = 3 // the spec arrives here, once the runtime has done its part
+	fdLifeline = 4 // never written: it ends when the runtime does
+	fdStdin    = 5 // the command's standard input, without -t
+	fdTTY      = 6 // with -t: a socket to hand the pty's master to the runtime
+)
+
+// containerInit is the container's init, the init's side of main.go's
+// sequence. Born PID 1 in the new namespaces, with every privilege, it
+// waits for its spec, sets the container up from inside — hostname
+// (uts.go), network (net.go), root filesystem (mount.go, dev.go, etc.go,
+// procmask.go, ipc.go), terminal (tty.go) — and then limits itself and
+// becomes the pid1 stage (pid1.go), which runs the command.
 func containerInit(log *explain.Log) error {
-	if err := reexec.Require("pid", "mnt", "uts", "ipc", "net", "cgroup"); err != nil {
+	if err := reexec.Require("pid", "mnt", "uts", "ipc", "net"); err != nil {
 		return err
 	}
-	s, err := readSpec(pipe(3, "spec"))
+	s, err := readSpec(pipe(fdSpec, "spec"))
 	if err != nil {
 		return err
 	}
-	lifeline := watchLifeline(pipe(4, "lifeline"))
+	s.Lifeline, s.Stdin, s.Terminal = fdLifeline, -1, -1
+	if !s.TTY {
+		s.Stdin = fdStdin
+	}
+	pauseForTest()
 
 	if err := setHostname(s, log); err != nil {
 		return err
@@ -32,12 +47,31 @@ func containerInit(log *explain.Log) error {
 	if err := buildRoot(s, log); err != nil {
 		return err
 	}
+	if s.TTY {
+		if s.Terminal, err = openTerminal(fdTTY, log); err != nil {
+			return err
+		}
+	}
 	if err := enterWorkdir(s.Workdir, log); err != nil {
 		return err
 	}
 	markCloexec()
+	return execPID1(s, log)
+}
 
-	return runCommand(s, lifeline, log)
+// pauseForTest stops the init before it touches the root filesystem,
+// when NSLAB_TEST_PAUSE names a FIFO: it opens the FIFO and reads until
+// the writer closes it. The escape tests use this window to swap parts of
+// the rootfs for symbolic links, the race a real attacker would try.
+func pauseForTest() {
+	path := os.Getenv("NSLAB_TEST_PAUSE")
+	if path == "" {
+		return
+	}
+	if f, err := os.Open(path); err == nil {
+		_, _ = io.Copy(io.Discard, f)
+		f.Close()
+	}
 }
 
 // withHint gives a failed set-up step, which names what failed, the usual

@@ -2,11 +2,9 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
-	"nslab/02-mount/mountns"
 	"nslab/internal/explain"
 )
 
@@ -18,13 +16,6 @@ import (
 // process that mounted it, so the container mounts its own.
 
 // mountMqueue mounts the container's mqueue filesystem on /dev/mqueue.
-func mountMqueue(dev string, log *explain.Log) error {
-	dir := filepath.Join(dev, "mqueue")
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return err
-	}
-	if err := mountns.MountFS("mqueue", "mqueue", dir, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", log); err != nil {
-		return err
-	}
-	return nil
+func mountMqueue(dev *os.File, log *explain.Log) error {
+	return mountIn(dev, "mqueue", "mqueue", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", log)
 }

@@ -38,6 +38,8 @@ func main() {
 	p.Flags.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the container id)")
 	p.Flags.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable, KEY=VALUE (or KEY: the host's value)")
 	p.Flags.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside")
+	p.Flags.BoolVarP(&f.tty, "tty", "t", isTerminal(0), "give the command a terminal of the container's own (default: when stdin is a terminal)")
+	p.Flags.BoolVarP(&f.interactive, "interactive", "i", true, "connect the command's stdin to this one's (=false: /dev/null)")
 	p.Flags.StringVar(&f.net, "net", "", `"bridge" (default as root) or "none" (only lo; default when rootless)`)
 	p.Flags.StringVar(&f.bridge, "bridge", defaultBridge, "bridge on the host, created on first use")
 	p.Flags.StringVar(&f.subnet, "subnet", defaultSubnet, "subnet of the bridge; its first address is the gateway")
@@ -63,6 +65,8 @@ func main() {
 		err = doctor.Run(prog, checks(f))
 	case reexec.Stage() == "init":
 		err = withHint(containerInit(explain.New(p.Verbose, "init")))
+	case reexec.Stage() == "pid1":
+		err = pid1(command)
 	case f.cleanup:
 		err = cleanup(f, log)
 	default:
@@ -86,7 +90,12 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 	signal.Notify(sigs, cli.ForwardedSignals...)
 	defer signal.Stop(sigs)
 
-	// 2. The container's /etc files and, in bridge mode, an address.
+	// 2. Its standard streams — never the host's terminal (stdio.go) —
+	// its state directory, its cgroup and, in bridge mode, an address.
+	if c.streams, err = newStreams(s.TTY, f.interactive); err != nil {
+		return err
+	}
+	defer cli.Cleanup(&err, "restoring the terminal", c.streams.restore)
 	if err := c.prepare(); err != nil {
 		return err
 	}
@@ -99,18 +108,27 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 		return err
 	}
 
-	// 4. From outside: the user namespace's maps, the veth pair.
+	// 4. From outside: its cgroup, the user namespace's maps, the veth
+	// pair. The spec then lets the init go on.
 	if err := c.connect(); err != nil {
 		c.kill()
 		return err
 	}
 
-	if len(command) == 0 && cli.Interactive() {
+	if len(command) == 0 && isTerminal(0) {
 		say("container %s: hostname %s, %s; type exit to leave", s.ID, s.Hostname, c.describeNet())
 	}
+	// 5. With -t, the container's terminal, from the init.
+	if s.TTY {
+		if err := c.streams.attachTerminal(); err != nil {
+			c.kill()
+			return err
+		}
+	}
 
-	// 5. The spec lets the init go on; wait for it, passing signals on.
+	// 6. Wait for the init, passing signals on, then for its output.
 	status, err := c.wait(sigs)
+	c.streams.finish()
 	if err != nil {
 		return err
 	}

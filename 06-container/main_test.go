@@ -415,9 +415,8 @@ func TestMountinfoInside(t *testing.T) {
 		}
 		got = append(got, m.MountPoint+" "+m.FSType)
 	}
-	run := fsType(t, "/run/nslab")
 	want := "/ " + fsType(t, rootfs(t)) + ",/proc proc,/sys sysfs,/dev tmpfs,/dev/pts devpts,/dev/shm tmpfs,/dev/mqueue mqueue," +
-		"/etc/hostname " + run + ",/etc/hosts " + run + ",/etc/resolv.conf " + run
+		"/etc/hostname tmpfs,/etc/hosts tmpfs,/etc/resolv.conf tmpfs"
 	if strings.Join(got, ",") != want {
 		t.Errorf("mounts inside:\n%s\nwant\n%s", strings.Join(got, ","), want)
 	}
@@ -425,8 +424,8 @@ func TestMountinfoInside(t *testing.T) {
 	// mount of its own inside.
 	masked := runC(t, "--net=none", "--", "cat", "/proc/self/mountinfo").Want(t, 0)
 	for _, p := range append(append([]string{}, maskedPaths...), readOnlyPaths...) {
-		if _, err := os.Stat("/" + p); err == nil && !strings.Contains(masked.Stdout, " /"+p+" ") {
-			t.Errorf("/%s is not masked or read-only inside", p)
+		if _, err := os.Stat(p); err == nil && !strings.Contains(masked.Stdout, " "+p+" ") {
+			t.Errorf("%s is not masked or read-only inside", p)
 		}
 	}
 }

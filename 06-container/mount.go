@@ -3,19 +3,25 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"nslab/02-mount/mountns"
+	"nslab/06-container/inroot"
 	"nslab/internal/cli"
 	"nslab/internal/explain"
 )
 
 // buildRoot turns the rootfs directory into the container's "/": chapter
 // 02's private mount tree, then /proc, /sys, /dev and the /etc files, then
-// pivot_root (or, with --chroot, the escapable chroot).
+// pivot_root (or, with --chroot, the escapable chroot), and last the masks
+// over /proc and /sys, made from the container's own /dev/null.
+//
+// Until pivot_root the init still sees the host's tree, so every path in
+// the rootfs is opened inside it (package inroot) and mounted on through
+// the descriptor: a symbolic link in the rootfs, even one swapped in
+// while the init works, cannot lead a mount or a new file onto the host.
 func buildRoot(s *spec, log *explain.Log) error {
 	r := s.Rootfs
 	log.Note("private first: nothing mounted from here on may reach the host")
@@ -27,52 +33,73 @@ func buildRoot(s *spec, log *explain.Log) error {
 	if err := mountns.Bind(r, r, true, log); err != nil {
 		return err
 	}
-	if err := mountns.MountFS("proc", "proc", filepath.Join(r, "proc"), unix.MS_NOSUID|unix.MS_NOEXEC|unix.MS_NODEV, "", log); err != nil {
+	root, err := os.Open(r)
+	if err != nil {
 		return err
 	}
-	if err := mountSys(filepath.Join(r, "sys"), log); err != nil {
+	defer root.Close()
+	if err := mountProcAndSys(root, log); err != nil {
 		return err
 	}
-	if s.Protect.MaskProc {
-		if err := maskProc(r, log); err != nil {
-			return err
-		}
-	}
-	if err := makeDev(filepath.Join(r, "dev"), s.Rootless, log); err != nil {
+	if err := makeDev(root, s.Rootless, log); err != nil {
 		return err
 	}
-	if err := mountEtc(r, s.EtcDir, log); err != nil {
+	if err := mountEtc(root, s, log); err != nil {
 		return err
 	}
 	if s.Chroot {
-		return enterChroot(r, log)
+		err = enterChroot(root, log)
+	} else {
+		err = pivotRoot(root, log)
 	}
-	return pivotRoot(r, log)
-}
-
-// mountSys mounts a read-only sysfs. The kernel allows it only in a
-// network namespace the caller's user namespace owns (sysfs shows network
-// devices), which a container always has.
-func mountSys(target string, log *explain.Log) error {
-	flags := uintptr(unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV)
-	if err := mountns.MountFS("sysfs", "sysfs", target, flags, "", log); err != nil {
+	if err != nil || !s.Protect.MaskProc {
 		return err
 	}
-	return nil
+	return maskProc(log)
 }
 
-// mountEtc binds the container's hostname, hosts and resolv.conf over the
-// rootfs's own, so that the shared rootfs on disk is never written. A
-// missing target is created empty.
-func mountEtc(rootfs, etcDir string, log *explain.Log) error {
-	for _, name := range []string{"hostname", "hosts", "resolv.conf"} {
-		target := filepath.Join(rootfs, "etc", name)
-		if _, err := os.Lstat(target); os.IsNotExist(err) {
-			if f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644); err == nil {
-				f.Close()
-			}
+// target opens a directory (or, with file, a regular file) of the rootfs
+// inside the root, and returns the path mount(2) is given: the
+// descriptor's magic link. done closes the descriptor once the mount is
+// made.
+func target(root *os.File, path string, file bool, log *explain.Log) (magic string, done func(), err error) {
+	var f *os.File
+	if file {
+		f, err = inroot.File(root, path)
+	} else {
+		f, err = inroot.Dir(root, path)
+	}
+	if err != nil {
+		return "", nil, cli.Failf("/%s of the root filesystem: %w", path, err)
+	}
+	if magic, err = inroot.Path(f); err != nil {
+		f.Close()
+		return "", nil, err
+	}
+	log.Note("%s is /%s of the root filesystem, opened inside it (openat2 RESOLVE_IN_ROOT)", magic, path)
+	return magic, func() { f.Close() }, nil
+}
+
+// mountProcAndSys mounts the container's /proc and a read-only /sys. The
+// new proc instance belongs to the init's PID namespace; the kernel allows
+// sysfs only in a network namespace the caller's user namespace owns
+// (sysfs shows network devices), which a container always has.
+func mountProcAndSys(root *os.File, log *explain.Log) error {
+	mounts := []struct {
+		fstype, path string
+		flags        uintptr
+	}{
+		{"proc", "proc", unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV},
+		{"sysfs", "sys", unix.MS_RDONLY | unix.MS_NOSUID | unix.MS_NOEXEC | unix.MS_NODEV},
+	}
+	for _, m := range mounts {
+		magic, done, err := target(root, m.path, false, log)
+		if err != nil {
+			return err
 		}
-		if err := mountns.Bind(filepath.Join(etcDir, name), target, false, log); err != nil {
+		err = mountns.MountFS(m.fstype, m.fstype, magic, m.flags, "", log)
+		done()
+		if err != nil {
 			return err
 		}
 	}
@@ -86,11 +113,11 @@ func mountEtc(rootfs, etcDir string, log *explain.Log) error {
 // and put_old the same directory, the old root ends up mounted on top of
 // the new one, at "/", where umount2(".", MNT_DETACH) removes it — no
 // directory for the old root has to be made in the rootfs.
-func pivotRoot(rootfs string, log *explain.Log) error {
-	if err := os.Chdir(rootfs); err != nil {
+func pivotRoot(root *os.File, log *explain.Log) error {
+	if err := root.Chdir(); err != nil {
 		return err
 	}
-	log.Step(`pivot_root(".", ".")`, "cd "+rootfs+" && pivot_root . .")
+	log.Step(`fchdir(rootfs); pivot_root(".", ".")`, "cd "+root.Name()+" && pivot_root . .")
 	if err := unix.PivotRoot(".", "."); err != nil {
 		return cli.Failf("pivot_root: %w", err)
 	}
@@ -98,26 +125,22 @@ func pivotRoot(rootfs string, log *explain.Log) error {
 		return err
 	}
 	log.Step(`chdir("/")`, "cd /")
-	return chdirRoot()
+	return os.Chdir("/")
 }
 
 // enterChroot is what --chroot does instead: change this process's root
 // directory only. The host's mount tree is still there, reachable by a
 // root process that calls chroot(2) again (docs/06-container.md shows how).
-func enterChroot(rootfs string, log *explain.Log) error {
+func enterChroot(root *os.File, log *explain.Log) error {
 	log.Note("--chroot: the old root stays mounted, and root inside can escape to it")
-	log.Step(fmt.Sprintf("chroot(%q); chdir(\"/\")", rootfs), "chroot "+rootfs)
-	if err := unix.Chroot(rootfs); err != nil {
-		return cli.Failf("chroot: %w", err)
-	}
-	return chdirRoot()
-}
-
-func chdirRoot() error {
-	if err := os.Chdir("/"); err != nil {
+	log.Step(`fchdir(rootfs); chroot("."); chdir("/")`, "chroot "+root.Name())
+	if err := root.Chdir(); err != nil {
 		return err
 	}
-	return nil
+	if err := unix.Chroot("."); err != nil {
+		return cli.Failf("chroot: %w", err)
+	}
+	return os.Chdir("/")
 }
 
 // enterWorkdir changes to the working directory and checks that it is

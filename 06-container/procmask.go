@@ -1,51 +1,59 @@
 package main
 
 import (
+	"fmt"
 	"os"
-	"path/filepath"
 
 	"golang.org/x/sys/unix"
 
 	"nslab/02-mount/mountns"
-	"nslab/internal/cli"
 	"nslab/internal/explain"
 )
 
 // /proc and /sys are windows onto the kernel, and not all of the view is
 // namespaced: /proc/kcore is the host's memory, /proc/keys the keyring,
 // /proc/timer_list and /proc/sched_debug show every process of the host,
-// /proc/sysrq-trigger reboots it, /proc/sys/kernel changes it. The init
-// hides the first kind (/dev/null over a file, an empty read-only tmpfs
-// over a directory) and makes the second read-only — the lists Docker uses.
+// /proc/kpageflags, /proc/kpagecount, /proc/slabinfo and the physical
+// addresses in /proc/vmallocinfo are what kernel exploits read first,
+// /proc/sysrq-trigger reboots the host, /proc/sys/kernel changes it. The
+// init hides the first kind (the container's /dev/null over a file, an
+// empty read-only tmpfs over a directory) and makes the second read-only —
+// Docker's lists, and the four more.
+//
+// It does so after pivot_root, with the container's own /dev/null: bound
+// before, from the host's, a mask would be the host's device node, and
+// "chmod 600 /proc/keys" inside would change the host's /dev/null for
+// every user of the machine.
 
 var maskedPaths = []string{
-	"proc/acpi", "proc/asound", "proc/kcore", "proc/keys", "proc/latency_stats",
-	"proc/timer_list", "proc/timer_stats", "proc/sched_debug", "proc/scsi",
-	"sys/firmware", "sys/devices/virtual/powercap",
+	"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+	"/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+	"/proc/kpageflags", "/proc/kpagecount", "/proc/kpagecgroup", "/proc/slabinfo", "/proc/vmallocinfo",
+	"/sys/firmware", "/sys/devices/virtual/powercap",
 }
 
 var readOnlyPaths = []string{
-	"proc/bus", "proc/fs", "proc/irq", "proc/sys", "proc/sysrq-trigger",
+	"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 }
 
-// maskProc applies both lists below rootfs. Paths this kernel does not
-// have are skipped.
-func maskProc(rootfs string, log *explain.Log) error {
+// maskProc applies both lists. Paths this kernel does not have are
+// skipped.
+func maskProc(log *explain.Log) error {
 	for _, p := range maskedPaths {
-		if err := mask(filepath.Join(rootfs, p), log); err != nil {
-			return cli.Failf("masking /%s: %w", p, err)
+		if err := mask(p, log); err != nil {
+			return fmt.Errorf("masking %s: %w", p, err)
 		}
 	}
 	for _, p := range readOnlyPaths {
-		if err := freeze(filepath.Join(rootfs, p), log); err != nil {
-			return cli.Failf("making /%s read-only: %w", p, err)
+		if err := freeze(p, log); err != nil {
+			return fmt.Errorf("making %s read-only: %w", p, err)
 		}
 	}
 	return nil
 }
 
-// mask covers a file with /dev/null, or a directory with an empty
-// read-only tmpfs.
+// mask covers a file with the container's /dev/null, or a directory with
+// an empty read-only tmpfs.
 func mask(path string, log *explain.Log) error {
 	fi, err := os.Lstat(path)
 	if os.IsNotExist(err) {
@@ -61,8 +69,7 @@ func mask(path string, log *explain.Log) error {
 }
 
 // freeze makes a path read-only: a bind mount onto itself, remounted
-// read-only. The remount must repeat proc's nosuid, nodev and noexec: in
-// a user namespace the kernel refuses to clear them.
+// read-only, keeping proc's nosuid, nodev and noexec.
 func freeze(path string, log *explain.Log) error {
 	if _, err := os.Lstat(path); os.IsNotExist(err) {
 		return nil
@@ -70,5 +77,5 @@ func freeze(path string, log *explain.Log) error {
 	if err := mountns.Bind(path, path, false, log); err != nil {
 		return err
 	}
-	return mountns.RemountReadOnly(path, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, log)
+	return mountns.Remount(path, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, log)
 }

@@ -31,40 +31,51 @@ type container struct {
 	bridge   netlink.Link
 	dir      string // the container's state directory
 	lease    string // the lease file of its address
+	cgroup   string // its cgroup, as root
+	streams  *streams
 	cmd      *exec.Cmd
 	specOut  *os.File // the runtime's end of the spec pipe
 	lifeline *os.File // held open while the runtime lives
 }
 
-// cloneFlags are the namespaces of a container: all but time (and user,
-// which rootless adds).
+// cloneFlags are the namespaces the init is born in: all but time, user
+// (which rootless adds) and cgroup, which the init creates itself once
+// the runtime has moved it into its cgroup (cgroup.go).
 const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
-	unix.CLONE_NEWIPC | unix.CLONE_NEWNET | unix.CLONE_NEWCGROUP
+	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
-// prepare writes the container's /etc files and, in bridge mode, finds or
-// creates the bridge and leases an address. It holds a lock on the state
-// directory throughout: two runtimes starting together neither create the
-// bridge twice nor take the same address, and neither mistakes the other's
-// half-written files for a dead runtime's leftovers, which it sweeps first.
+// prepare makes the container's state directory and cgroup and, in bridge
+// mode, finds or creates the bridge and leases an address. It holds a lock
+// on the state directory throughout: two runtimes starting together
+// neither create the bridge twice nor take the same address, and neither
+// mistakes the other's half-made state for a dead runtime's leftovers,
+// which it sweeps first.
 func (c *container) prepare() error {
-	root := stateRoot(c.spec.Rootless)
+	root, err := stateRoot(c.spec.Rootless)
+	if err != nil {
+		return err
+	}
 	unlock, err := lockDir(root)
 	if err != nil {
 		return cli.Failf("state directory %s: %w", root, err)
 	}
 	defer unlock()
-	sweep(root)
+	sweep(root, c.spec.Rootless)
 	addr := netip.Addr{}
 	if c.spec.Net.Mode == "bridge" {
 		if addr, err = c.leaseAddress(root); err != nil {
 			return err
 		}
 	}
-	dir, err := makeContainerDir(root, c.spec.ID, etcFiles(c.spec, addr))
-	if err != nil {
+	if c.dir, err = makeContainerDir(root, c.spec.ID); err != nil {
 		return err
 	}
-	c.dir, c.spec.EtcDir = dir, dir
+	c.spec.StateDir, c.spec.Etc = c.dir, etcContents(c.spec, addr)
+	if !c.spec.Rootless {
+		if c.cgroup, err = makeCgroup(c.spec.ID, c.log); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -85,7 +96,7 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 		return netip.Addr{}, err
 	}
 	dir := leaseDir(root, c.flags.bridge)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return netip.Addr{}, cli.Failf("lease directory: %w", err)
 	}
 	addr, err := takeLease(dir, subnet, gateway(subnet), want, c.spec.ID)
@@ -101,7 +112,9 @@ func (c *container) leaseAddress(root string) (netip.Addr, error) {
 // start runs this binary again as the container's init, in new
 // namespaces. It gets two pipes: fd 3, on which the spec will arrive when
 // the runtime has finished its part, and fd 4, which the runtime never
-// writes: its end closes only when the runtime dies.
+// writes: its end closes only when the runtime dies. Its standard streams
+// and fds 5 and 6 come from stdio.go: /dev/null for its stdin, and nothing
+// that is the host's terminal.
 //
 // The parent-death signal (SIGKILL) is sent when the thread that started
 // the child ends, not the process. Go ends a thread only when a goroutine
@@ -133,24 +146,31 @@ func (c *container) start() error {
 	if c.spec.Rootless {
 		keepCapabilities(c.cmd.SysProcAttr)
 	}
-	c.cmd.ExtraFiles = []*os.File{specIn, lifeIn}
+	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = c.streams.devNull, c.streams.initOut, c.streams.initErr
+	c.cmd.ExtraFiles = append([]*os.File{specIn, lifeIn}, c.streams.initFiles()...)
 	markCloexec()
 	c.log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
-		"unshare --uts --mount --pid --fork --ipc --net --cgroup"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
+		"unshare --uts --mount --pid --fork --ipc --net"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
 	if err := c.cmd.Start(); err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) {
 			return cli.Failf("clone(%s): %w — run as root, or see %s --check", nsinfo.FlagNames(flags), err, prog)
 		}
 		return cli.Failf("starting the init: %w", err)
 	}
+	c.streams.started()
 	return nil
 }
 
-// connect does from outside what the init cannot do for itself: the uid
-// and gid maps of a rootless container, and the veth pair of a bridged
-// one. Then it sends the spec, which lets the init go on.
+// connect does from outside what the init cannot do for itself: its
+// cgroup, the uid and gid maps of a rootless container, and the veth pair
+// of a bridged one. Then it sends the spec, which lets the init go on.
 func (c *container) connect() error {
 	pid := c.cmd.Process.Pid
+	if c.cgroup != "" {
+		if err := joinCgroup(c.cgroup, pid, c.log); err != nil {
+			return err
+		}
+	}
 	if c.spec.Rootless {
 		if err := mapToRoot(pid, c.log); err != nil {
 			return err
@@ -181,13 +201,17 @@ func (c *container) wait(sigs chan os.Signal) (int, error) {
 	for {
 		select {
 		case sig := <-sigs:
-			c.cmd.Process.Signal(sig)
+			if sig == syscall.SIGWINCH && c.spec.TTY {
+				c.streams.resize() // the container's terminal tells its programs
+				continue
+			}
+			_ = c.cmd.Process.Signal(sig)
 			if (sig == syscall.SIGTERM || sig == syscall.SIGHUP) && deadline == nil {
 				deadline = time.After(time.Duration(c.flags.stopTimeout) * time.Second)
 			}
 		case <-deadline:
 			c.log.Step("kill(init, SIGKILL) — the stop timeout passed", "")
-			c.cmd.Process.Kill()
+			_ = c.cmd.Process.Kill()
 		case err := <-done:
 			return cli.StatusOf(err)
 		}
@@ -215,10 +239,13 @@ func (c *container) kill() {
 // with it eth0 and its host end. Waiting for that would only slow the
 // runtime down.
 func (c *container) remove() error {
-	if c.lease == "" && c.dir == "" {
+	if c.lease == "" && c.dir == "" && c.cgroup == "" {
 		return nil
 	}
-	root := stateRoot(c.spec.Rootless)
+	root, err := stateRoot(c.spec.Rootless)
+	if err != nil {
+		return err
+	}
 	var errs []error
 	// Without the lock, go on: leaving the files behind would be worse.
 	if unlock, err := lockDir(root); err == nil {
@@ -233,6 +260,10 @@ func (c *container) remove() error {
 	if c.dir != "" {
 		errs = append(errs, removeContainerDir(c.dir))
 		c.dir = ""
+	}
+	if c.cgroup != "" {
+		errs = append(errs, removeCgroup(c.cgroup), tidyCgroups())
+		c.cgroup = ""
 	}
 	if c.host != nil {
 		errs = append(errs, c.host.Close())

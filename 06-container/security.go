@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -11,7 +10,6 @@ import (
 	"nslab/06-container/seccomp"
 	"nslab/internal/cli"
 	"nslab/internal/explain"
-	"nslab/internal/osthread"
 )
 
 // The protections the init puts between the command and the kernel. Each
@@ -65,26 +63,10 @@ func capabilities(add, drop []string) (caps.Set, error) {
 	return (set | a) &^ d, nil
 }
 
-// startProtected starts the command from a thread of its own, after
-// limiting that thread (package osthread). Credentials, capabilities,
-// no_new_privs and seccomp filters belong to a thread, and a child
-// inherits those of the thread that called clone(2) — so the command is
-// born limited, while the init keeps what it needs to reap and forward
-// signals. The thread ends afterwards.
-func startProtected(p protections, log *explain.Log) func(*exec.Cmd) error {
-	return func(cmd *exec.Cmd) error {
-		return osthread.Run(func() error {
-			if err := protect(p, log); err != nil {
-				return err
-			}
-			return cmd.Start()
-		})
-	}
-}
-
 // protect limits the calling thread. The order matters: a seccomp filter
 // may be installed without CAP_SYS_ADMIN only under no_new_privs, and the
-// capability drop comes last because installing needs either.
+// capability drop comes last because installing needs either. The filter
+// allows prctl and capset, which the drop then uses.
 func protect(p protections, log *explain.Log) error {
 	if p.NoNewPrivs {
 		log.Step("prctl(PR_SET_NO_NEW_PRIVS, 1)", "setpriv --no-new-privs")
@@ -93,11 +75,11 @@ func protect(p protections, log *explain.Log) error {
 		}
 	}
 	if p.Seccomp {
-		prog, err := seccomp.Filter()
+		prog, err := seccomp.Filter(p.Caps)
 		if err != nil {
 			return fmt.Errorf("%w — run with --seccomp=off", err)
 		}
-		log.Step(fmt.Sprintf("prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, %d instructions)", len(prog)), "")
+		log.Step(fmt.Sprintf("seccomp(SECCOMP_SET_MODE_FILTER, 0, {%d instructions})", len(prog)), "")
 		if err := seccomp.Install(prog); err != nil {
 			return fmt.Errorf("seccomp: %w", err)
 		}

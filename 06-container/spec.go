@@ -12,6 +12,9 @@ import (
 // makeSpec checks every flag and the root filesystem, and resolves the
 // command, before anything is created: a bad input costs nothing.
 func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
+	if err := staticBinary(); err != nil {
+		return nil, err
+	}
 	if os.Geteuid() != 0 && !f.rootless {
 		return nil, cli.Failf("running a container needs root — use sudo, or --rootless")
 	}
@@ -78,6 +81,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		Rootless: f.rootless,
 		Net:      netSpec{Mode: mode, Confine: protect.ConfineNet},
 		Protect:  protect,
+		TTY:      f.tty,
 		Verbose:  verbose,
 	}, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,7 +10,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"nslab/05-net/netlink"
 	"nslab/internal/cli"
 )
 
@@ -19,22 +17,58 @@ import (
 // for root, $XDG_RUNTIME_DIR/nslab (or /tmp/nslab-UID) for a rootless
 // user.
 //
-//	/run/nslab/containers/ID/   hostname, hosts, resolv.conf, owner
-//	/run/nslab/leases/BRIDGE/IP  "PID START ID": who holds the address
+//	/run/nslab/containers/ID/owner   "PID START ID": the runtime that runs it
+//	/run/nslab/leases/BRIDGE/IP      "PID START ID": who holds the address
 //
-// Every file names its owner by PID and start time, so that the files of a
-// runtime that was killed with SIGKILL can be told from those of a live
+// Every record names its owner by PID and start time, so that the files of
+// a runtime that was killed with SIGKILL can be told from those of a live
 // one, even if its PID was reused.
+//
+// The state is no one else's business: every directory is 0700, and the
+// container's /etc files are not kept here at all but on a tmpfs of the
+// container's own (etc.go). A rootless state directory in /tmp is checked
+// before use — another user could have made it first, or planted a
+// symbolic link there — and nothing that removes state follows a link.
 
-// stateRoot returns the directory of the runtime's state.
-func stateRoot(rootless bool) string {
+// stateRoot returns the directory of the runtime's state. A rootless
+// runtime's is created if missing and refused unless it is a real
+// directory of the caller's that no one else may enter.
+func stateRoot(rootless bool) (string, error) {
 	if !rootless {
-		return "/run/nslab"
+		return "/run/nslab", nil
 	}
-	if dir := os.Getenv("XDG_RUNTIME_DIR"); dir != "" {
-		return filepath.Join(dir, "nslab")
+	dir := fmt.Sprintf("/tmp/nslab-%d", os.Getuid())
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+		dir = filepath.Join(xdg, "nslab")
 	}
-	return fmt.Sprintf("/tmp/nslab-%d", os.Getuid())
+	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
+		return "", cli.Failf("state directory %s: %w", dir, err)
+	}
+	return dir, checkPrivate(dir)
+}
+
+// checkPrivate refuses a state directory that is a symbolic link, not a
+// directory, not the caller's, or open to others.
+func checkPrivate(dir string) error {
+	var st unix.Stat_t
+	if err := unix.Lstat(dir, &st); err != nil {
+		return cli.Failf("state directory %s: %w", dir, err)
+	}
+	why := ""
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFLNK:
+		why = "is a symbolic link"
+	case st.Mode&unix.S_IFMT != unix.S_IFDIR:
+		why = "is not a directory"
+	case int(st.Uid) != os.Geteuid():
+		why = fmt.Sprintf("belongs to uid %d", st.Uid)
+	case st.Mode&0o077 != 0:
+		why = fmt.Sprintf("has mode %o, open to others", st.Mode&0o777)
+	}
+	if why != "" {
+		return cli.Failf("state directory %s %s — someone else may have made it: remove it, or set XDG_RUNTIME_DIR to a directory of your own", dir, why)
+	}
+	return nil
 }
 
 // owner is a process, named so that a reused PID is not mistaken for it.
@@ -90,28 +124,20 @@ func readRecord(path string) (owner, string, error) {
 	return o, id, nil
 }
 
-// makeContainerDir creates the container's directory with its owner file
-// and the files that will be mounted over /etc inside.
-func makeContainerDir(root, id string, files map[string]string) (string, error) {
+// makeContainerDir creates the container's directory with its owner file.
+func makeContainerDir(root, id string) (string, error) {
 	dir := filepath.Join(root, "containers", id)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", cli.Failf("state directory: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "owner"), record(self(), id), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "owner"), record(self(), id), 0o600); err != nil {
 		return "", cli.Failf("state directory: %w", err)
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			if rerr := removeContainerDir(dir); rerr != nil {
-				cli.Warnf("cleanup: %v", rerr)
-			}
-			return "", cli.Failf("state directory: %w", err)
-		}
 	}
 	return dir, nil
 }
 
 // removeContainerDir removes the container's directory and what is in it.
+// os.RemoveAll removes a symbolic link it meets, never what it points to.
 func removeContainerDir(dir string) error {
 	return os.RemoveAll(dir)
 }
@@ -136,7 +162,10 @@ func tidy(root, bridge string) error {
 // find: start again.
 func lockDir(dir string) (unlock func(), err error) {
 	for {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, err
+		}
+		if err := os.Chmod(dir, 0o700); err != nil { // made 0755 by an older nslab
 			return nil, err
 		}
 		f, err := os.Open(dir)
@@ -161,74 +190,22 @@ func sameFile(f *os.File, path string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
-// leaseDir is where the addresses of a bridge are leased.
-func leaseDir(root, bridge string) string {
-	return filepath.Join(root, "leases", bridge)
-}
-
-// takeLease leases an address of the subnet for container id: want, when
-// it is valid, or else the first free one after the gateway. A lease held
-// by a dead runtime is free. The caller holds the state directory's lock,
-// which makes "look, then create" atomic among runtimes.
-func takeLease(dir string, subnet netip.Prefix, gateway, want netip.Addr, id string) (netip.Addr, error) {
-	if want.IsValid() {
-		if holder, taken := leaseHolder(dir, want); taken {
-			return netip.Addr{}, cli.Failf("--ip %s is taken by container %s — choose another, or leave --ip out", want, holder)
-		}
-		return want, writeLease(dir, want, id)
-	}
-	last := netlink.Broadcast(subnet)
-	for a := subnet.Addr().Next(); a.IsValid() && a != last; a = a.Next() {
-		if a == gateway {
+// sweep removes the leases, container directories and cgroups whose
+// runtime is gone, and returns how many live containers it saw. The caller
+// holds the state directory's lock, so no file it reads is half-written.
+// Entries that are not what the runtime makes (a symbolic link) are
+// removed as they are, never followed.
+func sweep(root string, rootless bool) (live int, removed []string) {
+	dirs, _ := filepath.Glob(filepath.Join(root, "containers", "*"))
+	alive := map[string]bool{}
+	for _, d := range dirs {
+		if !is(d, unix.S_IFDIR) {
+			removed = append(removed, removeLink(d)...)
 			continue
 		}
-		if _, taken := leaseHolder(dir, a); !taken {
-			return a, writeLease(dir, a, id)
-		}
-	}
-	return netip.Addr{}, cli.Failf("no free address left in %s — stop a container, or use a larger --subnet", subnet)
-}
-
-// leaseHolder reports whether a live runtime holds the address, removing
-// the lease of a dead one.
-func leaseHolder(dir string, a netip.Addr) (string, bool) {
-	path := filepath.Join(dir, a.String())
-	o, id, err := readRecord(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return "", false
-	}
-	if err == nil && o.alive() {
-		return id, true
-	}
-	os.Remove(path) // stale: its runtime is gone
-	return "", false
-}
-
-func writeLease(dir string, a netip.Addr, id string) error {
-	path := filepath.Join(dir, a.String())
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return cli.Failf("lease %s: %w", path, err)
-	}
-	_, err = f.Write(record(self(), id))
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(path)
-		return cli.Failf("lease %s: %w", path, err)
-	}
-	return nil
-}
-
-// sweep removes the leases and container directories whose runtime is
-// gone, and returns how many live containers it saw. The caller holds the
-// state directory's lock, so no file it reads is half-written.
-func sweep(root string) (live int, removed []string) {
-	dirs, _ := filepath.Glob(filepath.Join(root, "containers", "*"))
-	for _, d := range dirs {
 		if o, _, err := readRecord(filepath.Join(d, "owner")); err == nil && o.alive() {
 			live++
+			alive[filepath.Base(d)] = true
 			continue
 		}
 		if err := removeContainerDir(d); err != nil {
@@ -239,6 +216,10 @@ func sweep(root string) (live int, removed []string) {
 	}
 	leases, _ := filepath.Glob(filepath.Join(root, "leases", "*", "*"))
 	for _, l := range leases {
+		if !is(l, unix.S_IFREG) {
+			removed = append(removed, removeLink(l)...)
+			continue
+		}
 		if o, _, err := readRecord(l); err == nil && o.alive() {
 			continue
 		}
@@ -248,5 +229,40 @@ func sweep(root string) (live int, removed []string) {
 		}
 		removed = append(removed, l)
 	}
+	if !rootless {
+		removed = append(removed, sweepCgroups(alive)...)
+	}
 	return live, removed
+}
+
+// is reports whether path, not followed if it is a link, has this type.
+func is(path string, typ uint32) bool {
+	var st unix.Stat_t
+	return unix.Lstat(path, &st) == nil && st.Mode&unix.S_IFMT == typ
+}
+
+// removeLink removes an entry that is not what the runtime makes — a
+// symbolic link, say — itself, never what it leads to.
+func removeLink(path string) []string {
+	if err := unix.Unlink(path); err != nil {
+		cli.Warnf("cleanup: %s: %v", path, err)
+		return nil
+	}
+	return []string{path}
+}
+
+// sweepCgroups removes the cgroups of containers that are gone. One whose
+// processes somehow outlived the init is emptied first with cgroup.kill
+// (Linux 5.14).
+func sweepCgroups(alive map[string]bool) []string {
+	var removed []string
+	for _, dir := range staleCgroups(alive) {
+		_ = os.WriteFile(filepath.Join(dir, "cgroup.kill"), []byte("1"), 0)
+		if err := removeCgroup(dir); err != nil {
+			cli.Warnf("cleanup: %v", err)
+			continue
+		}
+		removed = append(removed, dir)
+	}
+	return removed
 }

@@ -28,8 +28,8 @@ func setHostname(s *spec, log *explain.Log) error {
 	return nil
 }
 
-// etcFiles are the container's hostname, hosts and resolv.conf.
-func etcFiles(s *spec, addr netip.Addr) map[string]string {
+// etcContents are the container's hostname, hosts and resolv.conf.
+func etcContents(s *spec, addr netip.Addr) map[string]string {
 	hosts := "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
 	if addr.IsValid() {
 		hosts += addr.String() + "\t" + s.Hostname + "\n"

@@ -119,14 +119,17 @@ func Bind(source, target string, recursive bool, log *explain.Log) error {
 	return nil
 }
 
-// RemountReadOnly makes an existing bind mount read-only. A bind mount
-// takes its flags from a second mount call: the first one cannot set them.
-func RemountReadOnly(target string, extra uintptr, log *explain.Log) error {
-	flags := unix.MS_REMOUNT | unix.MS_BIND | unix.MS_RDONLY | extra
+// Remount sets the flags of an existing bind mount (MS_RDONLY, MS_NOSUID,
+// ...). A bind mount takes its flags from a second mount call: the first
+// one cannot set them. In a user namespace the kernel refuses to clear a
+// flag the original mount had locked (nosuid, nodev, noexec on a mount
+// from the host), so give them again.
+func Remount(target string, flags uintptr, log *explain.Log) error {
+	flags |= unix.MS_REMOUNT | unix.MS_BIND
 	log.Step(fmt.Sprintf("mount(NULL, %q, NULL, %s, NULL)", target, FlagNames(flags)),
 		"mount -o "+options(flags, "")+" "+target)
 	if err := unix.Mount("", target, "", flags, ""); err != nil {
-		return fmt.Errorf("remount %s read-only: %w", target, err)
+		return fmt.Errorf("remount %s: %w", target, err)
 	}
 	return nil
 }

@@ -30,19 +30,18 @@ import (
 	"nslab/internal/cli"
 )
 
-// Options adjust Run. The zero value forwards cli.ForwardedSignals and
-// starts the command with cmd.Start.
+// Options adjust Run. The zero value forwards cli.ForwardedSignals.
 type Options struct {
 	// Signals to pass on to the command; nil means cli.ForwardedSignals.
 	Signals []os.Signal
-	// Start starts the command. 06-container replaces it to start the
-	// command from a thread with fewer privileges.
-	Start func(*exec.Cmd) error
 	// Reaped is called for every process reaped that was not the command:
 	// the orphans.
 	Reaped func(pid int, ws unix.WaitStatus)
 	// Forwarded is called for every signal passed on.
 	Forwarded func(os.Signal)
+	// Started is called once the command has started: 06-container
+	// closes its copies of the command's descriptors there.
+	Started func()
 	// Stop, when it is closed, kills the command with SIGKILL: 06-container
 	// closes it when its runtime is gone. Run still waits for the command
 	// to die and returns its status, 128+9.
@@ -68,12 +67,11 @@ func Run(cmd *exec.Cmd, opts Options) (int, error) {
 	signal.Notify(sigs, append([]os.Signal{syscall.SIGCHLD}, signals...)...)
 	defer signal.Stop(sigs)
 
-	start := opts.Start
-	if start == nil {
-		start = (*exec.Cmd).Start
-	}
-	if err := start(cmd); err != nil {
+	if err := cmd.Start(); err != nil {
 		return startStatus(err), err
+	}
+	if opts.Started != nil {
+		opts.Started()
 	}
 	main := cmd.Process.Pid
 	stop := opts.Stop

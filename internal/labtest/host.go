@@ -16,23 +16,50 @@ import (
 // links, named network namespaces, mounts, files under /run/nslab, and the
 // file descriptors of the test process itself.
 type HostState struct {
-	Links  []string
-	NetNS  []string
-	Mounts []string
-	Run    []string
-	FDs    int
+	Links   []string
+	NetNS   []string
+	Mounts  []string
+	Run     []string
+	Cgroups []string
+	FDs     int
 }
 
 // Snapshot reads the host's current state.
 func Snapshot(t testing.TB) HostState {
 	t.Helper()
 	return HostState{
-		Links:  dirNames("/sys/class/net"),
-		NetNS:  dirNames("/run/netns"),
-		Mounts: Mounts(t, "/proc/self/mountinfo"),
-		Run:    tree("/run/nslab"),
-		FDs:    len(dirNames("/proc/self/fd")),
+		Links:   dirNames("/sys/class/net"),
+		NetNS:   dirNames("/run/netns"),
+		Mounts:  Mounts(t, "/proc/self/mountinfo"),
+		Run:     tree("/run/nslab"),
+		Cgroups: cgroupTree(),
+		FDs:     len(dirNames("/proc/self/fd")),
 	}
+}
+
+// cgroupTree lists nslab's subtree of the cgroup v2 hierarchy.
+func cgroupTree() []string {
+	if root := unifiedCgroup(); root != "" {
+		return tree(filepath.Join(root, "nslab"))
+	}
+	return nil
+}
+
+// unifiedCgroup is where the cgroup v2 hierarchy is mounted, "" if none.
+func unifiedCgroup() string {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		pre, post, _ := strings.Cut(sc.Text(), " - ")
+		if f1, f2 := strings.Fields(pre), strings.Fields(post); len(f1) > 4 && len(f2) > 0 && f2[0] == "cgroup2" {
+			return f1[4]
+		}
+	}
+	return ""
 }
 
 // NoTrace records the host's state now and, when the test ends, fails it
@@ -75,6 +102,7 @@ func diff(a, b HostState) string {
 	list("netns", a.NetNS, b.NetNS)
 	list("mount", a.Mounts, b.Mounts)
 	list("/run/nslab", a.Run, b.Run)
+	list("cgroup", a.Cgroups, b.Cgroups)
 	if a.FDs != b.FDs {
 		fmt.Fprintf(&out, "  open fds of the test: %d before, %d after\n", a.FDs, b.FDs)
 	}

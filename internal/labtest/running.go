@@ -129,6 +129,9 @@ func (r *Running) Output() string {
 // way kill(1) would).
 func (r *Running) Signal(sig syscall.Signal) { r.cmd.Process.Signal(sig) }
 
+// Pid is the command's process id.
+func (r *Running) Pid() int { return r.cmd.Process.Pid }
+
 // Enter writes an empty line to the command's standard input.
 func (r *Running) Enter() { r.Send("") }
 
