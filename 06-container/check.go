@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/sys/unix"
+
 	"nslab/03-user/userns"
 	"nslab/05-net/firewall"
 	"nslab/06-container/seccomp"
@@ -22,9 +24,15 @@ func checks(f flags) []doctor.Result {
 			results = append(results, doctor.Kernel(k))
 		}
 	}
+	if err := staticBinary(); err != nil {
+		results = append(results, doctor.Fail(prog+" is dynamically linked", "build it with CGO_ENABLED=0 (make build does)"))
+	} else {
+		results = append(results, doctor.Pass("%s is statically linked: its init can run inside the container's root", prog))
+	}
+	results = append(results, kernelFeatures()...)
 	if os.Geteuid() == 0 {
 		results = append(results, doctor.Root(prog), doctor.Unshare(cloneFlags))
-		results = append(results, firewall.BridgeNetfilter(f.bridge))
+		results = append(results, firewall.BridgeNetfilter(f.bridge), cgroupCheck())
 	} else {
 		results = append(results, doctor.Pass("not root: 06-container runs --rootless (a user namespace, only lo)"))
 		results = append(results, userns.Sysctls()...)
@@ -53,6 +61,30 @@ func seccompCheck() doctor.Result {
 		return doctor.Fail("this kernel has no seccomp filters (CONFIG_SECCOMP_FILTER)", "run containers with --seccomp=off")
 	}
 	return doctor.Pass("seccomp filters work here (an allow-list: %d instructions, a search over %d ranges of system calls)", size, spans)
+}
+
+// kernelFeatures checks the kernel interface the set-up relies on that is
+// newest: openat2 (Linux 5.6), which resolves paths inside the root.
+func kernelFeatures() []doctor.Result {
+	var results []doctor.Result
+	fd, err := unix.Openat2(unix.AT_FDCWD, "/", &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT})
+	if err != nil {
+		results = append(results, doctor.Fail("openat2(RESOLVE_IN_ROOT): "+err.Error(), "boot Linux 5.6 or newer"))
+	} else {
+		unix.Close(fd)
+		results = append(results, doctor.Pass("openat2(RESOLVE_IN_ROOT) works (Linux 5.6+): paths are resolved inside the root"))
+	}
+	return results
+}
+
+// cgroupCheck looks for the unified (v2) hierarchy, where each container
+// gets a cgroup of its own.
+func cgroupCheck() doctor.Result {
+	root, err := unifiedRoot()
+	if err != nil {
+		return doctor.Fail("no cgroup v2 hierarchy", err.Error())
+	}
+	return doctor.Pass("cgroup v2 hierarchy at %s: each container gets a cgroup of its own under nslab/", root)
 }
 
 // staticBinary checks that this program is statically linked. Its init
