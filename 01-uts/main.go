@@ -34,6 +34,7 @@ type config struct {
 	hostname   string
 	domainname string // "" keeps the copy of the host's
 	user       bool
+	join       int // --join PID: enter that process's UTS namespace instead
 	command    []string
 }
 
@@ -43,6 +44,7 @@ func main() {
 	p.Flags.StringVar(&cfg.hostname, "hostname", "nslab-01", "hostname inside the new UTS namespace")
 	p.Flags.StringVar(&cfg.domainname, "domainname", "", "NIS domain name inside (default: keep the host's)")
 	p.Flags.BoolVar(&cfg.user, "user", false, "also create a user namespace, so a regular user can run this (chapter 03)")
+	p.Flags.IntVar(&cfg.join, "join", 0, "instead, enter the UTS namespace of process PID with setns(2), as nsenter --uts does")
 	command, err := p.Parse(os.Args[1:])
 	if err != nil {
 		cli.Exit(prog, err)
@@ -53,6 +55,8 @@ func main() {
 		err = doctor.Run(prog, checks())
 	case reexec.Stage() == "child":
 		err = child(cfg, explain.New(p.Verbose, "child"))
+	case p.Flags.Changed("join"):
+		err = join(cfg, explain.New(p.Verbose, "join"))
 	default:
 		err = parent(cfg, p.Flags.Changed("domainname"), explain.New(p.Verbose, "parent"))
 	}

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -175,4 +178,54 @@ func TestBadInput(t *testing.T) {
 	if after := hostname(t); after != before {
 		t.Errorf("the host's hostname changed from %q to %q", before, after)
 	}
+}
+
+// --join enters the UTS namespace of a running 01-uts on a thread of its
+// own: the command started from it sees the other hostname, while the
+// joining process's own namespace — and the host's name — never change.
+func TestJoin(t *testing.T) {
+	labtest.NeedRoot(t)
+	before := hostname(t)
+	c := labtest.Start(t, bin, "--hostname", "joinme", "--", "sh", "-c", "echo ready; read x; exit 0")
+	for {
+		line, err := c.ReadLine()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if line == "ready" {
+			break
+		}
+	}
+	child := childOf(t, c.Pid())
+	inside, _ := nsinfo.Link(child, "uts")
+	r := labtest.Run(t, bin, "-v", "--join", strconv.Itoa(child), "--", "hostname").Want(t, 0)
+	if strings.TrimSpace(r.Stdout) != "joinme" {
+		t.Errorf("hostname after the join: %q", r.Stdout)
+	}
+	r.Contains(t, "joined: "+inside+"  hostname=joinme", "$ nsenter --uts --target "+strconv.Itoa(child)+" hostname", "(the main thread never left)")
+	c.Close()
+	c.Wait(t).Want(t, 0)
+	if after := hostname(t); after != before {
+		t.Errorf("the host's hostname changed to %q", after)
+	}
+	labtest.Run(t, bin, "--join", "999999999").Want(t, 125).Contains(t, "no such process")
+	labtest.RunAs(t, labtest.Nobody, bin, "--join", strconv.Itoa(os.Getpid())).Want(t, 125).Contains(t, "--join needs root")
+}
+
+// childOf returns the PID of a process's child.
+func childOf(t *testing.T, pid int) int {
+	t.Helper()
+	for i := 0; i < 100; i++ {
+		paths, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
+		for _, p := range paths {
+			b, _ := os.ReadFile(p)
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				n, _ := strconv.Atoi(f[0])
+				return n
+			}
+		}
+		labtest.Sleep(10)
+	}
+	t.Fatalf("process %d has no child", pid)
+	return 0
 }

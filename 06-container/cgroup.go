@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -73,9 +74,42 @@ func joinCgroup(dir string, pid int, log *explain.Log) error {
 	procs := filepath.Join(dir, "cgroup.procs")
 	log.Step(fmt.Sprintf("write(%q, %d)", procs, pid), fmt.Sprintf("echo %d > %s", pid, procs))
 	if err := os.WriteFile(procs, []byte(strconv.Itoa(pid)), 0); err != nil {
-		return cli.Failf("moving the init into its cgroup: %w", err)
+		return cli.Failf("moving PID %d into cgroup %s: %w", pid, dir, err)
 	}
 	return nil
+}
+
+// visitCgroup moves this process into a container's cgroup, so that the
+// next child is born there, and returns the move back to where it was. A
+// child cannot be put in its cgroup before it runs without clone3's
+// CLONE_INTO_CGROUP (Go 1.20's SysProcAttr.UseCgroupFD), and moving it
+// afterwards would let it run a moment outside.
+func visitCgroup(dir string, log *explain.Log) (back func() error, err error) {
+	none := func() error { return nil }
+	if dir == "" {
+		return none, nil
+	}
+	b, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return none, err
+	}
+	root, err := unifiedRoot()
+	if err != nil {
+		return none, err
+	}
+	home := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if p := strings.TrimPrefix(line, "0::"); p != line {
+			home = filepath.Join(root, p)
+		}
+	}
+	if home == "" {
+		return none, errors.New("this process is in no cgroup of the unified hierarchy")
+	}
+	if err := joinCgroup(dir, os.Getpid(), log); err != nil {
+		return none, err
+	}
+	return func() error { return joinCgroup(home, os.Getpid(), log) }, nil
 }
 
 // removeCgroup removes a container's cgroup, and any the container made

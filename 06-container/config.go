@@ -29,6 +29,9 @@ type flags struct {
 	noNewPrivs, maskProc, confineNet                   bool
 	hostnameGiven                                      bool
 	tty, interactive                                   bool
+	rootfsRW, readOnly                                 bool
+	layerSize                                          string
+	volumes                                            []string
 	seccomp                                            string
 	stopTimeout                                        int
 }
@@ -37,27 +40,32 @@ type flags struct {
 // the runtime before anything is created. It travels to the init as JSON
 // over a pipe.
 type spec struct {
-	ID       string
-	Hostname string
-	Rootfs   string   // absolute path on the host
-	Command  []string // argv; Command[0] as given
-	Path     string   // Command[0] resolved inside the rootfs
-	Env      []string
-	Workdir  string
-	Chroot   bool
-	Rootless bool
-	StateDir string            // the container's directory under the state root, on the host
-	Etc      map[string]string // the contents of its hostname, hosts and resolv.conf
-	Net      netSpec
-	Protect  protections
-	TTY      bool // the command gets a terminal of the container's own
-	Verbose  bool
+	ID        string
+	Hostname  string
+	Rootfs    string   // absolute path on the host
+	Command   []string // argv; Command[0] as given
+	Path      string   // Command[0] resolved inside the rootfs
+	Env       []string
+	Workdir   string
+	Chroot    bool
+	Rootless  bool
+	RootMode  string // overlay, rw or ro (layer.go)
+	Layer     string // overlay: the directory of the upper and work directories
+	LayerSize string // its tmpfs's size
+	Volumes   []volume
+	StateDir  string            // the container's directory under the state root, on the host
+	Etc       map[string]string // the contents of its hostname, hosts and resolv.conf
+	Net       netSpec
+	Protect   protections
+	TTY       bool // the command gets a terminal of the container's own
+	Verbose   bool
 
 	// Filled in by the init for the pid1 stage: descriptors that stay
 	// open across its execve, -1 for none.
-	Lifeline int // ends when the runtime does
-	Stdin    int // the command's standard input, without a terminal
-	Terminal int // the slave of the container's terminal, with -t
+	Lifeline   int // ends when the runtime does
+	Stdin      int // the command's standard input, without a terminal
+	Terminal   int // the slave of the container's terminal, with -t
+	ExecSocket int // rootless: where exec requests arrive (execserver.go)
 }
 
 // netSpec is the container's side of the network.
@@ -155,7 +163,8 @@ func environment(hostname string, extra []string) []string {
 // are followed as the container will see them: openat2 with
 // RESOLVE_IN_ROOT treats the rootfs as "/", so "/bin/sh -> /bin/busybox"
 // resolves inside it, and ".." cannot climb out.
-func resolveCommand(rootfs, workdir, name string) (string, error) {
+// where names the root in messages: the rootfs's path, or "container ID".
+func resolveCommand(rootfs, where, workdir, name string) (string, error) {
 	root, err := os.Open(rootfs)
 	if err != nil {
 		return "", err
@@ -183,9 +192,9 @@ func resolveCommand(rootfs, workdir, name string) (string, error) {
 		}
 	}
 	if notExecutable != nil {
-		return "", cli.Errorf(cli.ExitCannotRun, "%s: %w in %s", name, notExecutable, rootfs)
+		return "", cli.Errorf(cli.ExitCannotRun, "%s: %w in %s", name, notExecutable, where)
 	}
-	return "", cli.Errorf(cli.ExitNotFound, "%s: command not found in %s (the container's PATH is %s)", name, rootfs, containerPath)
+	return "", cli.Errorf(cli.ExitNotFound, "%s: command not found in %s (the container's PATH is %s)", name, where, containerPath)
 }
 
 // executableIn checks that path, resolved inside root, is a regular file

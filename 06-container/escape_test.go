@@ -116,11 +116,13 @@ func TestAttackOpenByHandle(t *testing.T) {
 		t.Fatal(err)
 	}
 	handle := fmt.Sprintf("%d:%s", h.Type(), hex.EncodeToString(h.Bytes()))
+	// --rootfs-rw: a handle is decoded against a mount of its filesystem,
+	// and the container's "/" must be the rootfs's for the control to work.
 	for _, off := range [][]string{nil, {"--seccomp=off"}, {"--cap-add", "DAC_READ_SEARCH"}} {
-		a := append(append([]string{"--net=none"}, off...), "--", "nsprobe", "open-by-handle", handle)
+		a := append(append([]string{"--net=none", "--rootfs-rw"}, off...), "--", "nsprobe", "open-by-handle", handle)
 		runC(t, a...).Want(t, 1).Contains(t, "open-by-handle: refused: operation not permitted")
 	}
-	runC(t, "--net=none", "--seccomp=off", "--cap-add", "DAC_READ_SEARCH", "--", "nsprobe", "open-by-handle", handle).
+	runC(t, "--net=none", "--rootfs-rw", "--seccomp=off", "--cap-add", "DAC_READ_SEARCH", "--", "nsprobe", "open-by-handle", handle).
 		Want(t, 0).Contains(t, `open-by-handle: read "host only\n"`)
 }
 

@@ -13,9 +13,9 @@ import (
 // The container's /etc/hostname, /etc/hosts and /etc/resolv.conf are
 // bound over the rootfs's own, so the shared rootfs on disk is never
 // written. They live on a small tmpfs that the init mounts for itself, in
-// its own mount namespace (over its state directory, which no one else
-// sees there): writing 100 MB into /etc/hosts fills 64 KiB of the
-// container's memory, not the host's /run. Every bind is nosuid, nodev and
+// its own mount namespace (over the etc directory of its state directory:
+// the host sees an empty directory there): writing 100 MB into /etc/hosts
+// fills 64 KiB of the container's memory, not the host's /run. Every bind is nosuid, nodev and
 // noexec, so no program the container writes there can ever run as
 // setuid root; hostname and resolv.conf are read-only besides.
 
@@ -27,7 +27,7 @@ var etcFiles = []struct {
 
 // mountEtc writes the files and binds them over the rootfs's.
 func mountEtc(root *os.File, s *spec, log *explain.Log) error {
-	dir := s.StateDir
+	dir := filepath.Join(s.StateDir, "etc")
 	if err := mountns.MountFS("tmpfs", "nslab-etc", dir, unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "size=64k,mode=755", log); err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func containerInit(log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	s.Lifeline, s.Stdin, s.Terminal = fdLifeline, -1, -1
+	s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket = fdLifeline, -1, -1, -1
 	if !s.TTY {
 		s.Stdin = fdStdin
 	}
@@ -43,6 +43,11 @@ func containerInit(log *explain.Log) error {
 	}
 	if err := networkInside(s.Net, log); err != nil {
 		return cli.Failf("network: %w", err)
+	}
+	if s.Rootless {
+		if s.ExecSocket, err = listenExec(execSocketPath(s.StateDir), log); err != nil {
+			return err
+		}
 	}
 	if err := buildRoot(s, log); err != nil {
 		return err

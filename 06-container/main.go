@@ -19,6 +19,9 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
+
+	"github.com/spf13/pflag"
 
 	"nslab/01-uts/reexec"
 	"nslab/internal/cli"
@@ -29,12 +32,24 @@ import (
 const prog = "06-container"
 
 const summary = `Chapter 06, a container: COMMAND (default /bin/sh) runs in a root filesystem
-with its own hostname, mounts, PIDs, IPC, network and cgroup namespaces.`
+with its own hostname, mounts, PIDs, IPC, network and cgroup namespaces.
+
+Subcommands, before any --:
+  run [flags] [--] COMMAND    the same as without "run"
+  exec [-t] [-i] [-e K=V] [-w DIR] ID [--] COMMAND
+                              run a command in a running container (docs: "Joining a container")
+  ps                          list the running containers
+  stop [--stop-timeout N] ID  SIGTERM, then SIGKILL after N seconds (default 10)
+A command that happens to be called run, exec, ps or stop goes after --.`
 
 func main() {
-	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]", summary)
+	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]  |  "+prog+" exec|ps|stop ...", summary)
 	var f flags
-	p.Flags.StringVar(&f.rootfs, "rootfs", "rootfs", "root filesystem directory (make rootfs builds ./rootfs)")
+	p.Flags.StringVar(&f.rootfs, "rootfs", "rootfs", "root filesystem directory (make rootfs builds ./rootfs), the read-only lower layer")
+	p.Flags.BoolVar(&f.rootfsRW, "rootfs-rw", false, "write to the rootfs directory itself instead of a layer of the container's own")
+	p.Flags.BoolVar(&f.readOnly, "read-only", false, "the root read-only, with a tmpfs on /tmp and /run")
+	p.Flags.StringVar(&f.layerSize, "layer-size", "256m", "the size of the container's writable layer (a tmpfs)")
+	p.Flags.StringArrayVar(&f.volumes, "volume", nil, "bind a host path into the container, HOST:CONTAINER[:ro] (repeatable; docker's -v, but -v is explain mode here)")
 	p.Flags.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the container id)")
 	p.Flags.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable, KEY=VALUE (or KEY: the host's value)")
 	p.Flags.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside")
@@ -58,8 +73,8 @@ func main() {
 	if err != nil {
 		cli.Exit(prog, err)
 	}
-	f.hostnameGiven = p.Flags.Changed("hostname")
 	log := explain.New(p.Verbose, "runtime")
+	sub := subcommand(command, p.Flags.ArgsLenAtDash())
 	switch {
 	case p.Check:
 		err = doctor.Run(prog, checks(f))
@@ -69,10 +84,66 @@ func main() {
 		err = pid1(command)
 	case f.cleanup:
 		err = cleanup(f, log)
+	case sub == "run":
+		// The run flags may come after the word "run" too.
+		if err = p.Flags.Parse(command[1:]); err == nil {
+			f.hostnameGiven = p.Flags.Changed("hostname")
+			err = run(f, p.Flags.Args(), p.Verbose, log)
+		}
+	case sub != "":
+		err = other(sub, f.rootless, command[1:], log)
 	default:
+		f.hostnameGiven = p.Flags.Changed("hostname")
 		err = run(f, command, p.Verbose, log)
 	}
 	cli.Exit(prog, err)
+}
+
+// other runs the subcommands that act on running containers: exec, ps
+// and stop, each with flags of its own.
+func other(sub string, rootless bool, args []string, log *explain.Log) error {
+	fs := pflag.NewFlagSet(sub, pflag.ContinueOnError)
+	fs.SetInterspersed(false)
+	fs.Usage = func() {}
+	var ef execFlags
+	timeout := fs.Int("stop-timeout", 10, "")
+	if sub == "exec" {
+		fs.BoolVarP(&ef.tty, "tty", "t", isTerminal(0), "")
+		fs.BoolVarP(&ef.interactive, "interactive", "i", true, "")
+		fs.StringArrayVarP(&ef.env, "env", "e", nil, "")
+		fs.StringVarP(&ef.workdir, "workdir", "w", "", "")
+	}
+	if err := fs.Parse(args); err != nil {
+		return cli.Failf("%s: %w — %s", sub, err, usageOf(sub))
+	}
+	rest := fs.Args()
+	switch sub {
+	case "ps":
+		if len(rest) > 0 {
+			return cli.Failf("ps takes no arguments: %s", usageOf(sub))
+		}
+		return ps(rootless)
+	case "stop":
+		id, more, err := idArg(sub, rest)
+		if err == nil && len(more) > 0 {
+			err = cli.Failf("stop takes one container id: %s", usageOf(sub))
+		}
+		if err == nil && *timeout < 0 {
+			err = cli.Failf("--stop-timeout %d: want 0 or more seconds", *timeout)
+		}
+		if err != nil {
+			return err
+		}
+		return stop(rootless, id, time.Duration(*timeout)*time.Second, log)
+	}
+	id, command, err := idArg(sub, rest)
+	if err != nil {
+		return err
+	}
+	if len(command) > 0 && command[0] == "--" {
+		command = command[1:]
+	}
+	return execIn(rootless, id, ef, command, log)
 }
 
 // run is the runtime, step by step.
@@ -95,6 +166,11 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 	if c.streams, err = newStreams(s.TTY, f.interactive); err != nil {
 		return err
 	}
+	if s.TTY {
+		if err := c.streams.socket(); err != nil {
+			return err
+		}
+	}
 	defer cli.Cleanup(&err, "restoring the terminal", c.streams.restore)
 	if err := c.prepare(); err != nil {
 		return err
@@ -109,8 +185,13 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 	}
 
 	// 4. From outside: its cgroup, the user namespace's maps, the veth
-	// pair. The spec then lets the init go on.
+	// pair. The spec then lets the init go on; ps, exec and stop find it
+	// by its info.
 	if err := c.connect(); err != nil {
+		c.kill()
+		return err
+	}
+	if err := c.writeInfo(); err != nil {
 		c.kill()
 		return err
 	}

@@ -14,30 +14,30 @@ import (
 )
 
 // buildRoot turns the rootfs directory into the container's "/": chapter
-// 02's private mount tree, then /proc, /sys, /dev and the /etc files, then
-// pivot_root (or, with --chroot, the escapable chroot), and last the masks
-// over /proc and /sys, made from the container's own /dev/null.
+// 02's private mount tree, the root's layer (layer.go), then /proc, /sys,
+// /dev, the /etc files and the volumes, then pivot_root (or, with
+// --chroot, the escapable chroot), and last the masks over /proc and
+// /sys, made from the container's own /dev/null.
 //
 // Until pivot_root the init still sees the host's tree, so every path in
 // the rootfs is opened inside it (package inroot) and mounted on through
 // the descriptor: a symbolic link in the rootfs, even one swapped in
 // while the init works, cannot lead a mount or a new file onto the host.
 func buildRoot(s *spec, log *explain.Log) error {
-	r := s.Rootfs
 	log.Note("private first: nothing mounted from here on may reach the host")
 	if err := mountns.SetPropagation("/", "private", true, log); err != nil {
 		return err
 	}
-	// pivot_root needs the new root to be a mount point; binding the
-	// directory onto itself makes it one.
-	if err := mountns.Bind(r, r, true, log); err != nil {
-		return err
-	}
-	root, err := os.Open(r)
+	root, err := mountRoot(s, log)
 	if err != nil {
 		return err
 	}
 	defer root.Close()
+	if s.RootMode == "ro" {
+		if err := scratchDirs(root, log); err != nil {
+			return err
+		}
+	}
 	if err := mountProcAndSys(root, log); err != nil {
 		return err
 	}
@@ -46,6 +46,14 @@ func buildRoot(s *spec, log *explain.Log) error {
 	}
 	if err := mountEtc(root, s, log); err != nil {
 		return err
+	}
+	if err := mountVolumes(root, s.Volumes, log); err != nil {
+		return err
+	}
+	if s.RootMode == "ro" {
+		if err := readOnlyRoot(root, log); err != nil {
+			return err
+		}
 	}
 	if s.Chroot {
 		err = enterChroot(root, log)

@@ -41,7 +41,7 @@ func execPID1(s *spec, log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	keep := []int{memfd, s.Lifeline, s.Stdin, s.Terminal}
+	keep := []int{memfd, s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket}
 	return osthread.Run(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare(CLONE_NEWCGROUP): %w", err)
@@ -120,7 +120,11 @@ func pid1(args []string) error {
 			f.Close()
 		}
 	}
-	status, err := initproc.Run(cmd, initproc.Options{Stop: lifeline, Started: started})
+	in := initproc.New()
+	if s.ExecSocket >= 0 {
+		go serveExec(s.ExecSocket, in, s)
+	}
+	status, err := in.Run(cmd, initproc.Options{Stop: lifeline, Started: started})
 	if err != nil {
 		return cli.Errorf(status, "%s: %w", s.Command[0], err)
 	}

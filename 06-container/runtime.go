@@ -30,6 +30,7 @@ type container struct {
 	host     *netlink.Conn // bridge mode: the host's netlink socket
 	bridge   netlink.Link
 	dir      string // the container's state directory
+	layer    string // as root, the tmpfs mounted there for the overlay's upper layer
 	lease    string // the lease file of its address
 	cgroup   string // its cgroup, as root
 	streams  *streams
@@ -71,12 +72,31 @@ func (c *container) prepare() error {
 		return err
 	}
 	c.spec.StateDir, c.spec.Etc = c.dir, etcContents(c.spec, addr)
+	if err := c.prepareLayer(); err != nil {
+		return err
+	}
 	if !c.spec.Rootless {
 		if c.cgroup, err = makeCgroup(c.spec.ID, c.log); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// prepareLayer makes the place of the overlay's upper layer: as root a
+// tmpfs on the host, which the init will find in its copy of the mount
+// table; rootless an empty directory, where the init mounts its own.
+func (c *container) prepareLayer() error {
+	if c.spec.RootMode != "overlay" {
+		return nil
+	}
+	if c.spec.Rootless {
+		c.spec.Layer = filepath.Join(c.dir, "layer")
+		return os.Mkdir(c.spec.Layer, 0o700)
+	}
+	layer, err := mountLayer(c.dir, c.spec.LayerSize, c.log)
+	c.layer, c.spec.Layer = layer, layer
+	return err
 }
 
 // leaseAddress opens the host's netlink socket, checks the subnet, makes
@@ -256,6 +276,10 @@ func (c *container) remove() error {
 	if c.lease != "" {
 		errs = append(errs, os.Remove(c.lease))
 		c.lease = ""
+	}
+	if c.layer != "" {
+		errs = append(errs, unmountLayer(c.layer))
+		c.layer = ""
 	}
 	if c.dir != "" {
 		errs = append(errs, removeContainerDir(c.dir))

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"nslab/03-user/userns"
 	"nslab/05-net/netlink"
 	"nslab/internal/cli"
@@ -23,7 +25,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 			return nil, cli.Failf("--rootless needs user namespaces, which this machine forbids — %s", userns.Fix())
 		}
 	}
-	mode, err := netMode(f)
+	netmode, err := netMode(f)
 	if err != nil {
 		return nil, err
 	}
@@ -31,6 +33,14 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		return nil, cli.Failf("--stop-timeout %d: want 0 or more seconds", f.stopTimeout)
 	}
 	rootfs, err := checkRootfs(f.rootfs)
+	if err != nil {
+		return nil, err
+	}
+	mode, layerSize, readOnlyNote, err := rootOptions(f, rootfs)
+	if err != nil {
+		return nil, err
+	}
+	vols, err := parseVolumes(f.volumes)
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +56,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	if command[0] == "" {
 		return nil, cli.Failf("the command's name is empty — give a command after --, or none for /bin/sh")
 	}
-	path, err := resolveCommand(rootfs, f.workdir, command[0])
+	path, err := resolveCommand(rootfs, rootfs, f.workdir, command[0])
 	if err != nil {
 		return nil, err
 	}
@@ -69,21 +79,58 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	if err := checkHostname(hostname); err != nil {
 		return nil, err
 	}
+	if readOnlyNote {
+		say("the rootfs is not yours: a rootless overlay cannot copy its files up (their owner is not mapped in the container), so the root is read-only, with a tmpfs on /tmp and /run — make a rootfs of your own (make rootfs, without sudo), or say --read-only")
+	}
 	return &spec{
-		ID:       id,
-		Hostname: hostname,
-		Rootfs:   rootfs,
-		Command:  command,
-		Path:     path,
-		Env:      environment(hostname, extra),
-		Workdir:  f.workdir,
-		Chroot:   f.chroot,
-		Rootless: f.rootless,
-		Net:      netSpec{Mode: mode, Confine: protect.ConfineNet},
-		Protect:  protect,
-		TTY:      f.tty,
-		Verbose:  verbose,
+		ID:        id,
+		Hostname:  hostname,
+		Rootfs:    rootfs,
+		Command:   command,
+		Path:      path,
+		Env:       environment(hostname, extra),
+		Workdir:   f.workdir,
+		Chroot:    f.chroot,
+		Rootless:  f.rootless,
+		RootMode:  mode,
+		LayerSize: layerSize,
+		Volumes:   vols,
+		Net:       netSpec{Mode: netmode, Confine: protect.ConfineNet},
+		Protect:   protect,
+		TTY:       f.tty,
+		Verbose:   verbose,
 	}, nil
+}
+
+// rootOptions checks the flags of the root's mode. A rootless container
+// on a rootfs that is not its user's gets a read-only root instead of an
+// overlay; note says so, once everything else has been checked.
+func rootOptions(f flags, rootfs string) (mode, size string, note bool, err error) {
+	if mode, err = rootMode(f); err != nil {
+		return "", "", false, err
+	}
+	if size, err = parseSize(f.layerSize); err != nil {
+		return "", "", false, err
+	}
+	if mode != "overlay" {
+		return mode, size, false, nil
+	}
+	if err := checkLowerPath(rootfs); err != nil {
+		return "", "", false, err
+	}
+	if f.rootless && !ownedByCaller(rootfs) {
+		return "ro", size, true, nil
+	}
+	return mode, size, false, nil
+}
+
+// ownedByCaller reports whether the rootfs directory belongs to the
+// caller. A rootless container maps only the caller's uid: a file of any
+// other owner reads as owned by nobody inside, and overlayfs cannot copy
+// it up — it would have to give the copy an owner it cannot name.
+func ownedByCaller(dir string) bool {
+	var st unix.Stat_t
+	return unix.Stat(dir, &st) == nil && int(st.Uid) == os.Geteuid()
 }
 
 // checkProtections reads the flags that turn protections off, and the

@@ -34,17 +34,38 @@ import (
 // runtime's is created if missing and refused unless it is a real
 // directory of the caller's that no one else may enter.
 func stateRoot(rootless bool) (string, error) {
+	dir := stateRootPath(rootless)
 	if !rootless {
-		return "/run/nslab", nil
-	}
-	dir := fmt.Sprintf("/tmp/nslab-%d", os.Getuid())
-	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
-		dir = filepath.Join(xdg, "nslab")
+		return dir, nil
 	}
 	if err := os.Mkdir(dir, 0o700); err != nil && !errors.Is(err, os.ErrExist) {
 		return "", cli.Failf("state directory %s: %w", dir, err)
 	}
 	return dir, checkPrivate(dir)
+}
+
+// stateRootPath is where the state directory is, or would be.
+func stateRootPath(rootless bool) string {
+	if !rootless {
+		return "/run/nslab"
+	}
+	if xdg := os.Getenv("XDG_RUNTIME_DIR"); xdg != "" {
+		return filepath.Join(xdg, "nslab")
+	}
+	return fmt.Sprintf("/tmp/nslab-%d", os.Getuid())
+}
+
+// existingStateRoot is stateRoot for ps, exec and stop, which only look:
+// it creates nothing, and "" means there is no state, so no container.
+func existingStateRoot(rootless bool) (string, error) {
+	dir := stateRootPath(rootless)
+	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	if rootless {
+		return dir, checkPrivate(dir)
+	}
+	return dir, nil
 }
 
 // checkPrivate refuses a state directory that is a symbolic link, not a
@@ -124,10 +145,11 @@ func readRecord(path string) (owner, string, error) {
 	return o, id, nil
 }
 
-// makeContainerDir creates the container's directory with its owner file.
+// makeContainerDir creates the container's directory with its owner file,
+// and the empty directory its init mounts the /etc files' tmpfs on.
 func makeContainerDir(root, id string) (string, error) {
 	dir := filepath.Join(root, "containers", id)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o700); err != nil {
 		return "", cli.Failf("state directory: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "owner"), record(self(), id), 0o600); err != nil {
@@ -136,9 +158,14 @@ func makeContainerDir(root, id string) (string, error) {
 	return dir, nil
 }
 
-// removeContainerDir removes the container's directory and what is in it.
-// os.RemoveAll removes a symbolic link it meets, never what it points to.
+// removeContainerDir removes the container's directory and what is in it,
+// its layer's tmpfs first (for a runtime that was killed, it is still
+// mounted). os.RemoveAll removes a symbolic link it meets, never what it
+// points to.
 func removeContainerDir(dir string) error {
+	if err := unmountLayer(filepath.Join(dir, "layer")); err != nil {
+		return err
+	}
 	return os.RemoveAll(dir)
 }
 

@@ -53,10 +53,9 @@ func newStreams(tty, interactive bool) (*streams, error) {
 	if s.initErr, err = s.output(os.Stderr); err != nil {
 		return nil, err
 	}
-	if tty {
-		return s, s.socket()
+	if !tty {
+		s.cmdIn, err = s.input()
 	}
-	s.cmdIn, err = s.input()
 	return s, err
 }
 
@@ -107,7 +106,8 @@ func (s *streams) input() (*os.File, error) {
 	return r, nil
 }
 
-// socket makes the pair of unix sockets the pty's master will cross.
+// socket makes the pair of unix sockets the pty's master will cross from
+// the init to the runtime.
 func (s *streams) socket() error {
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
@@ -131,9 +131,9 @@ func (s *streams) started() {
 	s.childEnds = nil
 }
 
-// attachTerminal takes the container's terminal from the init, puts the
-// host's terminal in raw mode and starts copying both ways. An init that
-// failed before it sent one has said why on its stderr: nothing to do.
+// attachTerminal takes the container's terminal from the init and
+// attaches it. An init that failed before it sent one has said why on its
+// stderr: nothing to do.
 func (s *streams) attachTerminal() error {
 	master, err := receiveMaster(s.ttyPeer)
 	s.ttyPeer.Close()
@@ -143,6 +143,12 @@ func (s *streams) attachTerminal() error {
 	if err != nil {
 		return err
 	}
+	return s.attach(master)
+}
+
+// attach puts the host's terminal in raw mode and starts copying both
+// ways between it and the container's terminal, whose master this is.
+func (s *streams) attach(master *os.File) error {
 	s.master = master
 	if s.host = saveTerminal(0); s.host != nil && s.interactive {
 		if err := s.host.makeRaw(); err != nil {

@@ -63,7 +63,7 @@ fi
 # What every rootfs needs, whatever it came from: mount points for /proc,
 # /sys and /dev, a sticky /tmp, and the /etc files the container replaces
 # with its own (it mounts over files, so they must exist).
-mkdir -p "$tmp/proc" "$tmp/sys" "$tmp/dev" "$tmp/tmp" "$tmp/etc"
+mkdir -p "$tmp/proc" "$tmp/sys" "$tmp/dev" "$tmp/tmp" "$tmp/run" "$tmp/etc"
 chmod 1777 "$tmp/tmp"
 [ -e "$tmp/etc/hostname" ] || echo nslab >"$tmp/etc/hostname"
 for f in hosts resolv.conf; do

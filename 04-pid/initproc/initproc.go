@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -48,6 +49,25 @@ type Options struct {
 	Stop <-chan struct{}
 }
 
+// Init is PID 1's bookkeeping: besides its command, the processes it
+// started for others (Spawn), whose exit statuses belong to whoever asked.
+// PID 1 reaps every child with wait4(-1), so without this a status would
+// go to whichever wait happened to come first.
+type Init struct {
+	mu     sync.Mutex
+	owners map[int]chan int // processes started by Spawn, by PID
+}
+
+// New returns an Init with no process of its own yet.
+func New() *Init {
+	return &Init{owners: map[int]chan int{}}
+}
+
+// Run is New().Run, for a PID 1 that starts nothing for others.
+func Run(cmd *exec.Cmd, opts Options) (int, error) {
+	return New().Run(cmd, opts)
+}
+
 // Run starts cmd, forwards signals to it, reaps every child that exits,
 // and returns cmd's exit status — 128+N if a signal N killed it — once cmd
 // has exited. cmd's standard streams must be nil or *os.File: Run reaps
@@ -56,7 +76,7 @@ type Options struct {
 //
 // An error means the command could not be started; its exit status then
 // follows the convention of 126 (cannot run) and 127 (not found).
-func Run(cmd *exec.Cmd, opts Options) (int, error) {
+func (in *Init) Run(cmd *exec.Cmd, opts Options) (int, error) {
 	signals := opts.Signals
 	if signals == nil {
 		signals = cli.ForwardedSignals
@@ -76,7 +96,7 @@ func Run(cmd *exec.Cmd, opts Options) (int, error) {
 	main := cmd.Process.Pid
 	stop := opts.Stop
 	for {
-		if status, done := reap(main, opts.Reaped); done {
+		if status, done := in.reap(main, opts.Reaped); done {
 			_ = cmd.Process.Release()
 			return status, nil
 		}
@@ -96,9 +116,27 @@ func Run(cmd *exec.Cmd, opts Options) (int, error) {
 	}
 }
 
-// reap collects every child that has exited, without blocking. done is set
-// when one of them was the main command.
-func reap(main int, reaped func(int, unix.WaitStatus)) (status int, done bool) {
+// Spawn starts a process for someone else — 06-container's exec — and
+// returns where its exit status will arrive. The lock held across the
+// start keeps the reaper from collecting the process before it is
+// registered.
+func (in *Init) Spawn(cmd *exec.Cmd) (<-chan int, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	status := make(chan int, 1)
+	in.owners[cmd.Process.Pid] = status
+	return status, nil
+}
+
+// reap collects every child that has exited, without blocking, and hands
+// each status to its owner: done is set when one was the main command; a
+// spawned process's goes to its channel; the rest are orphans.
+func (in *Init) reap(main int, reaped func(int, unix.WaitStatus)) (status int, done bool) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
 	for {
 		var ws unix.WaitStatus
 		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
@@ -108,9 +146,14 @@ func reap(main int, reaped func(int, unix.WaitStatus)) (status int, done bool) {
 		if pid <= 0 || err != nil {
 			return status, done
 		}
-		if pid == main {
-			status, done = cli.WaitStatus(syscall.WaitStatus(ws)), true
-		} else if reaped != nil {
+		st := cli.WaitStatus(syscall.WaitStatus(ws))
+		switch owner, spawned := in.owners[pid]; {
+		case pid == main:
+			status, done = st, true
+		case spawned:
+			owner <- st
+			delete(in.owners, pid)
+		case reaped != nil:
 			reaped(pid, ws)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -65,5 +66,34 @@ func TestForwardsSignals(t *testing.T) {
 	}
 	if len(forwarded) != 1 || forwarded[0] != syscall.SIGUSR1 {
 		t.Errorf("forwarded %v", forwarded)
+	}
+}
+
+// A process started with Spawn gets its exit status from its own channel,
+// even though the reaper collects every child: the status is not taken
+// for an orphan's, nor lost.
+func TestSpawnGetsItsOwnStatus(t *testing.T) {
+	in := New()
+	var orphans []int
+	spawned := make(chan int, 1)
+	main := exec.Command("sh", "-c", "sleep 0.3; exit 3")
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		status, err := in.Spawn(exec.Command("sh", "-c", "exit 42"))
+		if err != nil {
+			spawned <- -1
+			return
+		}
+		spawned <- <-status
+	}()
+	status, err := in.Run(main, Options{Reaped: func(pid int, _ unix.WaitStatus) { orphans = append(orphans, pid) }})
+	if err != nil || status != 3 {
+		t.Fatalf("main: %d, %v", status, err)
+	}
+	if got := <-spawned; got != 42 {
+		t.Errorf("the spawned process's status: %d, want 42", got)
+	}
+	if len(orphans) != 0 {
+		t.Errorf("reaped as orphans: %v", orphans)
 	}
 }

@@ -114,3 +114,26 @@ func checkProc() error {
 	}
 	return nil
 }
+
+// MkdirAll creates a directory inside root, and its parents, each one
+// made relative to its parent opened inside the root: a link on the way
+// leads within the root too.
+func MkdirAll(root *os.File, path string, mode uint32) error {
+	parent, name := filepath.Split(filepath.Clean("/" + path))
+	if name == "" {
+		return nil // the root itself
+	}
+	if err := MkdirAll(root, parent, mode); err != nil {
+		return err
+	}
+	dir, err := Open(root, parent, unix.O_PATH|unix.O_DIRECTORY, 0)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	err = unix.Mkdirat(int(dir.Fd()), name, mode)
+	if err == nil || errors.Is(err, unix.EEXIST) {
+		return nil
+	}
+	return &os.PathError{Op: "mkdirat in root", Path: path, Err: err}
+}

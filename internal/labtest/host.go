@@ -20,6 +20,7 @@ type HostState struct {
 	NetNS   []string
 	Mounts  []string
 	Run     []string
+	Tmp     []string // rootless state directories, /tmp/nslab-UID
 	Cgroups []string
 	FDs     int
 }
@@ -32,6 +33,7 @@ func Snapshot(t testing.TB) HostState {
 		NetNS:   dirNames("/run/netns"),
 		Mounts:  Mounts(t, "/proc/self/mountinfo"),
 		Run:     tree("/run/nslab"),
+		Tmp:     glob("/tmp/nslab-[0-9]*"),
 		Cgroups: cgroupTree(),
 		FDs:     len(dirNames("/proc/self/fd")),
 	}
@@ -102,6 +104,7 @@ func diff(a, b HostState) string {
 	list("netns", a.NetNS, b.NetNS)
 	list("mount", a.Mounts, b.Mounts)
 	list("/run/nslab", a.Run, b.Run)
+	list("rootless state", a.Tmp, b.Tmp)
 	list("cgroup", a.Cgroups, b.Cgroups)
 	if a.FDs != b.FDs {
 		fmt.Fprintf(&out, "  open fds of the test: %d before, %d after\n", a.FDs, b.FDs)
@@ -147,6 +150,12 @@ func Mounts(t testing.TB, mountinfo string) []string {
 	}
 	sort.Strings(mounts)
 	return mounts
+}
+
+// glob lists the paths that match a pattern.
+func glob(pattern string) []string {
+	paths, _ := filepath.Glob(pattern)
+	return paths
 }
 
 // dirNames lists a directory; a missing directory is empty.

@@ -34,7 +34,13 @@ type Running struct {
 // Start starts a command with its stdout and stderr on one pipe.
 func Start(t testing.TB, name string, args ...string) *Running {
 	t.Helper()
-	cmd := Command(Opts{}, name, args...)
+	return StartOpts(t, Opts{}, name, args...)
+}
+
+// StartOpts is Start with options (Stdin is not used: the test writes).
+func StartOpts(t testing.TB, o Opts, name string, args ...string) *Running {
+	t.Helper()
+	cmd := Command(o, name, args...)
 	cmd.Stdin = nil
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
