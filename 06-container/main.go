@@ -38,7 +38,7 @@ Subcommands, before any --:
   run [flags] [--] COMMAND    the same as without "run"
   exec [-t] [-i] [-e K=V] [-w DIR] ID [--] COMMAND
                               run a command in a running container (docs: "Joining a container")
-  ps                          list the running containers
+  ps [-q]                     list the running containers (-q: their ids only)
   stop [--stop-timeout N] ID  SIGTERM, then SIGKILL after N seconds (default 10)
 A command that happens to be called run, exec, ps or stop goes after --.`
 
@@ -107,6 +107,7 @@ func other(sub string, rootless bool, args []string, log *explain.Log) error {
 	fs.Usage = func() {}
 	var ef execFlags
 	timeout := fs.Int("stop-timeout", 10, "")
+	quiet := fs.BoolP("quiet", "q", false, "")
 	if sub == "exec" {
 		fs.BoolVarP(&ef.tty, "tty", "t", isTerminal(0), "")
 		fs.BoolVarP(&ef.interactive, "interactive", "i", true, "")
@@ -122,7 +123,7 @@ func other(sub string, rootless bool, args []string, log *explain.Log) error {
 		if len(rest) > 0 {
 			return cli.Failf("ps takes no arguments: %s", usageOf(sub))
 		}
-		return ps(rootless)
+		return ps(rootless, *quiet)
 	case "stop":
 		id, more, err := idArg(sub, rest)
 		if err == nil && len(more) > 0 {

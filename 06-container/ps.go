@@ -16,9 +16,10 @@ import (
 	"nslab/internal/explain"
 )
 
-// ps lists the running containers, from their records. A container whose
-// runtime is gone is not running, whatever its files say.
-func ps(rootless bool) error {
+// ps lists the running containers, from their records (with quiet, their
+// ids only). A container whose runtime is gone is not running, whatever
+// its files say.
+func ps(rootless, quiet bool) error {
 	root, err := existingStateRoot(rootless)
 	if err != nil {
 		return err
@@ -34,6 +35,12 @@ func ps(rootless bool) error {
 		}
 	}
 	sort.Slice(rows, func(i, j int) bool { return rows[i].Started.Before(rows[j].Started) })
+	if quiet {
+		for _, r := range rows {
+			fmt.Println(r.ID)
+		}
+		return nil
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(w, "ID\tPID\tHOSTNAME\tADDRESS\tUP\tCOMMAND")
 	for _, r := range rows {
@@ -110,7 +117,7 @@ func usageOf(sub string) string {
 	return map[string]string{
 		"run":  prog + " run [flags] [--] COMMAND",
 		"exec": prog + " exec [-t] [-i] [-e KEY=VALUE] [-w DIR] ID [--] COMMAND",
-		"ps":   prog + " ps",
+		"ps":   prog + " ps [-q]",
 		"stop": prog + " stop [--stop-timeout N] ID",
 	}[sub] + " — see " + prog + " --help"
 }

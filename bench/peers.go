@@ -35,8 +35,10 @@ func peers(cfg config) []peer {
 	r := cfg.rootfs
 	unshare := []string{"unshare", "--fork", "--pid", "--mount", "--uts", "--ipc", "--mount-proc"}
 	return []peer{
-		{"06-container --net=none", "the container: UTS, mount, PID, IPC, network (lo only) and cgroup namespaces, pivot_root, /proc /sys /dev, init, protections",
+		{"06-container --net=none", "the container: UTS, mount, PID, IPC, network (lo only) and cgroup namespaces, an overlay root, pivot_root, /proc /sys /dev, init, protections",
 			[]string{c, "--rootfs", r, "--net=none", "--", "/bin/true"}, ""},
+		{"06-container --net=none --rootfs-rw", "the same without the overlay: the rootfs itself is the root, so no tmpfs, upper or work directory to make",
+			[]string{c, "--rootfs", r, "--net=none", "--rootfs-rw", "--", "/bin/true"}, ""},
 		{"06-container --net=bridge", "the same, plus a lease, a veth pair on the bridge, addresses, routes and rules",
 			[]string{c, "--rootfs", r, "--net=bridge", "--", "/bin/true"}, ""},
 		{"chroot", "chroot(2) alone: no namespace at all", []string{"chroot", r, "/bin/true"}, "chroot"},
