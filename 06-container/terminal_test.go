@@ -96,11 +96,11 @@ func terminalRow(t *testing.T, in, out, errk string, mode []string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	rdev := rdevOf(t, slave)
+	id := terminalOf(t, slave)
 	holders := map[string]bool{}
 	for cmd.ProcessState == nil && len(holders) == 0 {
 		for _, p := range containerProcesses(cmd.Process.Pid) {
-			for _, fd := range terminalFds(p, rdev) {
+			for _, fd := range terminalFds(p, id) {
 				holders[fd] = true
 			}
 		}
@@ -128,13 +128,19 @@ func exited(cmd *exec.Cmd) bool {
 	return err != nil || info.Signo != 0
 }
 
-// rdevOf is the device number of a terminal.
-func rdevOf(t *testing.T, f *os.File) uint64 {
+// terminal names one pseudo-terminal: the devpts instance it lives in
+// (Dev) and its device number there (Rdev). The device number alone is
+// not enough: the container mounts a devpts instance of its own, whose
+// first terminal is 136:0 like the host's first one.
+type terminal struct{ Dev, Rdev uint64 }
+
+// terminalOf is the identity of an open terminal.
+func terminalOf(t *testing.T, f *os.File) terminal {
 	var st unix.Stat_t
 	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
 		t.Fatal(err)
 	}
-	return st.Rdev
+	return terminal{st.Dev, st.Rdev}
 }
 
 // containerProcesses lists, by host PID, the processes in the PID
@@ -182,14 +188,13 @@ func initPID(runtime int) int {
 	return 0
 }
 
-// terminalFds lists the descriptors of process pid that are the terminal
-// with device number rdev.
-func terminalFds(pid int, rdev uint64) []string {
+// terminalFds lists the descriptors of process pid that are terminal id.
+func terminalFds(pid int, id terminal) []string {
 	fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
 	var held []string
 	for _, fd := range fds {
 		var st unix.Stat_t
-		if unix.Stat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == rdev {
+		if unix.Stat(fd, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFCHR && (terminal{st.Dev, st.Rdev}) == id {
 			held = append(held, fd)
 		}
 	}
