@@ -2,7 +2,9 @@
 // configuration, over a plain AF_NETLINK socket — what ip(8) does. It
 // creates veth pairs (the peer directly in another namespace) and
 // bridges, sets links up and down and into bridges, adds addresses, and
-// lists links, addresses and routes.
+// lists links, addresses and routes. The same framing carries the other
+// netlink protocols: chapter 06's package nft speaks nftables over a
+// Conn from Open, in batches.
 //
 // Every request is one message: a struct nlmsghdr, a fixed header for the
 // family (struct ifinfomsg, ifaddrmsg, rtmsg) and a list of attributes.
@@ -28,18 +30,24 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Conn is a NETLINK_ROUTE socket.
+// Conn is a netlink socket: NETLINK_ROUTE from Dial, the protocol it was
+// opened with from Open.
 type Conn struct {
 	fd   int
 	seq  uint32
 	port uint32 // this socket's port id, which the kernel chose at bind
 }
 
-// Dial opens a NETLINK_ROUTE socket in the caller's network namespace and
-// asks for extended acknowledgements, so that a refusal comes with the
-// kernel's own explanation.
-func Dial() (*Conn, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_ROUTE)
+// Dial opens a NETLINK_ROUTE socket in the caller's network namespace.
+func Dial() (*Conn, error) { return Open(unix.NETLINK_ROUTE) }
+
+// Open opens a netlink socket of the given protocol — NETLINK_ROUTE for
+// links and addresses, NETLINK_NETFILTER for nftables — and asks for
+// extended acknowledgements, so that a refusal comes with the kernel's own
+// explanation. The framing, acknowledgements and dumps are the same for
+// every protocol; only the messages differ.
+func Open(protocol int) (*Conn, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, protocol)
 	if err != nil {
 		return nil, fmt.Errorf("netlink: socket: %w", err)
 	}

@@ -3,6 +3,7 @@ package netlink
 import (
 	"errors"
 	"fmt"
+	"net"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,6 +31,7 @@ type Link struct {
 	MTU       uint32
 	Master    int // index of the bridge this link is a port of, 0 for none
 	OperState uint8
+	Address   net.HardwareAddr // link/ether in ip link: the MAC address of an Ethernet-like link
 }
 
 // Up reports whether the link is administratively up (IFF_UP).
@@ -227,6 +229,8 @@ func (l *Link) set(a Attr) error {
 		l.Master = int(v)
 	case unix.IFLA_OPERSTATE:
 		l.OperState, err = a.Uint8()
+	case unix.IFLA_ADDRESS:
+		l.Address = append(net.HardwareAddr{}, a.Data...)
 	case unix.IFLA_LINKINFO:
 		l.Kind, err = linkKind(a)
 	}

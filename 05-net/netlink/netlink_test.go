@@ -72,6 +72,11 @@ func TestVethPeerInOtherNamespace(t *testing.T) {
 		t.Errorf("peer found on this side: %v", err)
 	}
 	vb := mustLink(t, bc, "vb")
+	// Each end has an Ethernet address of its own, locally administered
+	// (bit 1 of the first byte): the kernel drew it at random.
+	if len(va.Address) != 6 || len(vb.Address) != 6 || va.Address.String() == vb.Address.String() || vb.Address[0]&2 == 0 {
+		t.Errorf("addresses %v and %v", va.Address, vb.Address)
+	}
 	if err := bc.DeleteLink(vb); err != nil {
 		t.Fatal(err)
 	}

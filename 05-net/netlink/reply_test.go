@@ -19,6 +19,18 @@ const fakePort = 4242
 // are what answer returns, one datagram per element.
 func fakeKernel(t *testing.T, answer func(req Message) [][]byte) *Conn {
 	t.Helper()
+	return fakeBatchKernel(t, func(reqs []Message) [][]byte {
+		if len(reqs) != 1 {
+			t.Errorf("%d requests in one datagram, want 1", len(reqs))
+			return nil
+		}
+		return answer(reqs[0])
+	})
+}
+
+// fakeBatchKernel is fakeKernel for datagrams of several requests.
+func fakeBatchKernel(t *testing.T, answer func(reqs []Message) [][]byte) *Conn {
+	t.Helper()
 	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -41,10 +53,10 @@ func fakeKernel(t *testing.T, answer func(req Message) [][]byte) *Conn {
 				return
 			}
 			msgs, err := ParseMessages(buf[:n])
-			if err != nil || len(msgs) != 1 {
+			if err != nil {
 				return
 			}
-			for _, d := range answer(msgs[0]) {
+			for _, d := range answer(msgs) {
 				if _, err := unix.Write(kernel, d); err != nil {
 					return
 				}
