@@ -18,10 +18,17 @@ FUZZTIME ?= 20000x
 FUZZ := 01-uts/uts:FuzzCheckName 03-user/userns:FuzzParseMap 03-user/caps:FuzzParse \
 	05-net/netlink:FuzzParseAttrs 05-net/netlink:FuzzParseLink 05-net/netlink:FuzzParseAddr \
 	05-net/netlink:FuzzParseRoute 05-net/netlink:FuzzReply 06-container:FuzzParseRule \
-	06-container:FuzzCheckEnv 06-container:FuzzParseSubnet 06-container:FuzzCapabilities
+	06-container:FuzzCheckEnv 06-container:FuzzParseSubnet 06-container:FuzzCapabilities \
+	06-container:FuzzParsePort
 
 # need-root prints one line and stops when the target runs without root.
 need-root = @if [ "$$(id -u)" != 0 ]; then echo "make $@ needs root: sudo make $@"; exit 2; fi
+
+# need-tool installs the Debian package $(2) when command $(1) is missing
+# (on Debian and Ubuntu), or says in one line what to install.
+need-tool = command -v $(1) >/dev/null || apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+	{ apt-get update -qq && apt-get install -y -qq $(2) >/dev/null 2>&1; } || \
+	{ echo "make $@ needs $(1): apt-get install $(2), or your distribution's package for it"; exit 2; }
 
 # test-stress and fuzz are defined below.
 .PHONY: test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
@@ -63,6 +70,12 @@ run-06: rootfs ## the container: a busybox shell with its own hostname, PID 1 an
 
 test: check-go ## (root) run every test, then a short run of each fuzz target; fails if any test skips
 	$(need-root)
+	@# The network tests read and load rules with nft, run rootless
+	@# containers through slirp4netns and pasta, and list conntrack's table.
+	@$(call need-tool,nft,nftables)
+	@$(call need-tool,slirp4netns,slirp4netns)
+	@$(call need-tool,pasta,passt)
+	@$(call need-tool,conntrack,conntrack)
 	@log=$$(mktemp); trap 'rm -f $$log' EXIT; \
 	$(GO) test -p 1 -count=1 -v ./... 2>&1 | tee $$log | grep -E '^(--- FAIL|--- SKIP|FAIL|ok |panic:)'; \
 	status=$${PIPESTATUS[0]}; \
@@ -111,9 +124,7 @@ rootfs: build ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar
 
 bench: rootfs ## (root) 06-container beside unshare, bwrap, runc, crun: writes docs/benchmarks.md (informative)
 	$(need-root)
-	@command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null 2>&1 || \
-		{ apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null 2>&1; } || \
-		{ echo "make bench needs hyperfine: apt-get install hyperfine (Fedora: dnf install hyperfine)"; exit 2; }
+	@$(call need-tool,hyperfine,hyperfine)
 	@$(GO) build -o $(BIN)/bench ./bench
 	@./$(BIN)/bench --bin $(BIN) --rootfs $(ROOTFS)
 

@@ -231,7 +231,7 @@ func TestAttackRootlessStatePath(t *testing.T) {
 		if err := plant(); err != nil {
 			t.Fatal(err)
 		}
-		r := labtest.RunOpts(t, labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}, bin, args(t, "--", "true")...)
+		r := labtest.RunOpts(t, labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}, bin, args(t, "--net=none", "--", "true")...)
 		r.Want(t, 125).Contains(t, "06-container: state directory "+state)
 		if _, err := os.Stat(filepath.Join(victim, "containers", "x")); err != nil {
 			t.Errorf("the planted directory's content was touched: %v", err)
@@ -239,7 +239,7 @@ func TestAttackRootlessStatePath(t *testing.T) {
 		os.Remove(state)
 	}
 	// The control: without a plant, a rootless container runs.
-	labtest.RunOpts(t, labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}, bin, args(t, "--", "true")...).Want(t, 0)
+	labtest.RunOpts(t, labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}, bin, args(t, "--net=none", "--", "true")...).Want(t, 0)
 	os.RemoveAll(state)
 }
 

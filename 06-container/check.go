@@ -9,7 +9,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"nslab/03-user/userns"
-	"nslab/05-net/firewall"
 	"nslab/06-container/seccomp"
 	"nslab/internal/cli"
 	"nslab/internal/doctor"
@@ -32,11 +31,11 @@ func checks(f flags) []doctor.Result {
 	results = append(results, kernelFeatures()...)
 	if os.Geteuid() == 0 {
 		results = append(results, doctor.Root(prog), doctor.Unshare(cloneFlags))
-		results = append(results, firewall.BridgeNetfilter(f.bridge), cgroupCheck())
+		results = append(results, firewallCheck(f.bridge), cgroupCheck())
 	} else {
-		results = append(results, doctor.Pass("not root: 06-container runs --rootless (a user namespace, only lo)"))
+		results = append(results, doctor.Pass("not root: 06-container runs --rootless (a user namespace)"))
 		results = append(results, userns.Sysctls()...)
-		results = append(results, userns.CheckCreate(os.Geteuid()))
+		results = append(results, userns.CheckCreate(os.Geteuid()), helperCheck())
 	}
 	results = append(results, seccompCheck())
 	results = append(results, doctor.Program("busybox", "apt-get install busybox-static (Fedora: dnf install busybox) — make rootfs needs it"))
@@ -46,6 +45,18 @@ func checks(f flags) []doctor.Result {
 		results = append(results, doctor.Pass("root filesystem at %s", f.rootfs))
 	}
 	return results
+}
+
+// helperCheck tells whether a rootless container can have a network.
+func helperCheck() doctor.Result {
+	mode := rootlessNet()
+	switch {
+	case mode != "none":
+		return doctor.Pass("a rootless container gets a network through %s", mode)
+	case checkTun() != nil:
+		return doctor.Fail("slirp4netns and pasta need /dev/net/tun, which you cannot open: a rootless container has only lo", "as root: chmod 0666 /dev/net/tun")
+	}
+	return doctor.Fail("neither slirp4netns nor pasta is installed: a rootless container has only lo", "apt-get install slirp4netns (Fedora: dnf install slirp4netns)")
 }
 
 // seccompCheck tells whether the filter can be built for this

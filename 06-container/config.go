@@ -31,7 +31,7 @@ type flags struct {
 	tty, interactive                                   bool
 	rootfsRW, readOnly                                 bool
 	layerSize                                          string
-	volumes                                            []string
+	volumes, dns, publish                              []string
 	seccomp                                            string
 	stopTimeout                                        int
 }
@@ -70,10 +70,13 @@ type spec struct {
 
 // netSpec is the container's side of the network.
 type netSpec struct {
-	Mode    string       // "bridge" or "none"
-	Addr    netip.Prefix // eth0's address, in bridge mode
-	Gateway netip.Addr
-	Confine bool // only the subnet is reachable (protections.ConfineNet)
+	Mode     string       // "bridge", "pasta" or "none"
+	Addr     netip.Prefix // eth0's address, in bridge mode
+	Gateway  netip.Addr
+	Confine  bool        // --confine-net: only the subnet is reachable
+	DNS      nameServers // for its resolv.conf
+	DNSGiven bool        // by --dns
+	Ports    []port      // -p
 }
 
 // newID returns a short random container id: 12 hex digits, as docker

@@ -71,3 +71,22 @@ func FuzzCapabilities(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParsePort(f *testing.F) {
+	for _, s := range []string{"8080:80", "127.0.0.1:53:53/udp", "1:65535/tcp", "0:80", "70000:80", "a:b", "::1:80:80", "8080:80/sctp", "1.2.3.4:5:6:7"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		p, err := parsePort(spec)
+		if err != nil {
+			return
+		}
+		if p.HostPort == 0 || p.ContainerPort == 0 || (p.Proto != "tcp" && p.Proto != "udp") || !p.HostIP.Is4() {
+			t.Fatalf("accepted %q as %+v", spec, p)
+		}
+		// What -p accepted, written back as -p, reads the same.
+		if again, err := parsePort(p.String()); err != nil || again != p {
+			t.Fatalf("%q read as %v, which reads back as %+v, %v", spec, p, again, err)
+		}
+	})
+}

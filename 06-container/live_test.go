@@ -21,7 +21,7 @@ import (
 // and returns it with its id, read from ps.
 func startWaiting(t *testing.T, a ...string) (*labtest.Running, string) {
 	t.Helper()
-	c := labtest.Start(t, bin, args(t, append(a, "--", "sh", "-c", "echo ready; read x; exit 0")...)...)
+	c := labtest.Start(t, bin, args(t, append(append([]string{noDNS}, a...), "--", "sh", "-c", "echo ready; read x; exit 0")...)...)
 	waitFor(t, c, "ready")
 	return c, idOf(t, c.Pid(), 0)
 }
@@ -119,7 +119,7 @@ func TestVolumes(t *testing.T) {
 	}
 	// Rootless, the read-only remount keeps the nodev the host set.
 	labtest.RunOpts(t, labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}, bin,
-		args(t, "--volume", sub+":/tmp/ro:ro", "--", "sh", "-c", "grep ' /tmp/ro ' /proc/self/mountinfo | cut -d' ' -f6; echo w > /tmp/ro/w")...).
+		args(t, "--net=none", "--volume", sub+":/tmp/ro:ro", "--", "sh", "-c", "grep ' /tmp/ro ' /proc/self/mountinfo | cut -d' ' -f6; echo w > /tmp/ro/w")...).
 		Want(t, 1).Contains(t, "ro,nodev", "Read-only file system")
 }
 
@@ -156,7 +156,7 @@ func TestExecRootless(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
 	opts := labtest.Opts{UID: labtest.Nobody, Env: []string{"XDG_RUNTIME_DIR="}}
-	c := labtest.StartOpts(t, opts, bin, args(t, "--hostname", "rl", "--", "sh", "-c", "echo w > /tmp/w; echo ready; read x; exit 0")...)
+	c := labtest.StartOpts(t, opts, bin, args(t, "--net=none", "--hostname", "rl", "--", "sh", "-c", "echo w > /tmp/w; echo ready; read x; exit 0")...)
 	waitFor(t, c, "ready")
 	id := idOf(t, c.Pid(), labtest.Nobody)
 	r := labtest.RunOpts(t, opts, bin, "exec", id, "--", "sh", "-c", "hostname; cat /proc/1/comm; cat /tmp/w; id -u").Want(t, 0)

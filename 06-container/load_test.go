@@ -21,7 +21,7 @@ nsprobe connect "$next:8080"; status=$?
 wait; exit $status`
 	var cs []*labtest.Running
 	for i := 0; i < n; i++ {
-		cs = append(cs, labtest.Start(t, bin, args(t, "--hostname", fmt.Sprintf("c%02d", i), "--", "sh", "-c", script)...))
+		cs = append(cs, labtest.Start(t, bin, args(t, noDNS, "--hostname", fmt.Sprintf("c%02d", i), "--", "sh", "-c", script)...))
 	}
 	addrs := map[string]int{}
 	var order []string

@@ -55,18 +55,20 @@ func main() {
 	p.Flags.StringVarP(&f.workdir, "workdir", "w", "/", "working directory inside")
 	p.Flags.BoolVarP(&f.tty, "tty", "t", isTerminal(0), "give the command a terminal of the container's own (default: when stdin is a terminal)")
 	p.Flags.BoolVarP(&f.interactive, "interactive", "i", true, "connect the command's stdin to this one's (=false: /dev/null)")
-	p.Flags.StringVar(&f.net, "net", "", `"bridge" (default as root) or "none" (only lo; default when rootless)`)
+	p.Flags.StringVar(&f.net, "net", "", `"bridge" (default as root); rootless, "slirp4netns" or "pasta" (the first installed is the default); or "none" (only lo)`)
 	p.Flags.StringVar(&f.bridge, "bridge", defaultBridge, "bridge on the host, created on first use")
 	p.Flags.StringVar(&f.subnet, "subnet", defaultSubnet, "subnet of the bridge; its first address is the gateway")
 	p.Flags.StringVar(&f.ip, "ip", "", "ask for this address (refused if taken)")
+	p.Flags.StringArrayVarP(&f.publish, "publish", "p", nil, "publish a port, [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp] (repeatable)")
+	p.Flags.StringArrayVar(&f.dns, "dns", nil, "a name server for the container (repeatable; default: the host's, those on its loopback left out)")
 	p.Flags.BoolVar(&f.chroot, "chroot", false, "chroot(2) instead of pivot_root(2) — escapable; for the lab that shows why")
-	p.Flags.BoolVar(&f.rootless, "rootless", os.Geteuid() != 0, "run as a regular user: a user namespace maps you to root, --net=none")
+	p.Flags.BoolVar(&f.rootless, "rootless", os.Geteuid() != 0, "run as a regular user: a user namespace maps you to root, networked by slirp4netns or pasta")
 	p.Flags.StringArrayVar(&f.capAdd, "cap-add", nil, "add a capability to the default set (NAME or ALL)")
 	p.Flags.StringArrayVar(&f.capDrop, "cap-drop", nil, "drop a capability from the default set (NAME or ALL)")
 	p.Flags.BoolVar(&f.noNewPrivs, "no-new-privs", true, "no_new_privs: setuid bits and file capabilities grant nothing (=false to turn off)")
 	p.Flags.StringVar(&f.seccomp, "seccomp", "on", `"on": refuse the system calls listed in docs/06-container.md; "off" to compare`)
 	p.Flags.BoolVar(&f.maskProc, "mask-proc", true, "hide /proc/kcore, /proc/keys... and make /proc/sys and friends read-only (=false to turn off)")
-	p.Flags.BoolVar(&f.confineNet, "confine-net", true, "route only the bridge's subnet, and no IPv6 (=false: the default route reaches the host)")
+	p.Flags.BoolVar(&f.confineNet, "confine-net", false, "keep the container to the bridge's subnet: no way out, not even to the host")
 	p.Flags.IntVar(&f.stopTimeout, "stop-timeout", 10, "seconds the container gets after SIGTERM or SIGHUP to the runtime before SIGKILL")
 	p.Flags.BoolVar(&f.cleanup, "cleanup", false, "remove the bridge and state left by runtimes that were killed, then exit")
 	command, err := p.Parse(os.Args[1:])
@@ -173,6 +175,9 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 		}
 	}
 	defer cli.Cleanup(&err, "restoring the terminal", c.streams.restore)
+	if err := c.holdPorts(); err != nil {
+		return err
+	}
 	if err := c.prepare(); err != nil {
 		return err
 	}

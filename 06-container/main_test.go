@@ -37,9 +37,51 @@ func rootfs(t testing.TB) string {
 	return rootfsDir
 }
 
-// args prepends --rootfs to a command line.
+// args prepends --rootfs to a command line. A container on a network
+// reaches the outside by default — on the bridge as root, through
+// slirp4netns or pasta rootless — so a test's must name its name server:
+// a run without --dns or --net=none is refused here. Tests that look
+// nothing up give noDNS.
 func args(t testing.TB, a ...string) []string {
+	t.Helper()
+	if networked(a) && !hasFlag(a, "--dns") {
+		t.Fatalf("a container with a network in a test needs --dns (noDNS, or a name server of the test's own): %q", a)
+	}
 	return append([]string{"--rootfs", rootfs(t)}, a...)
+}
+
+// noDNS is the container's own loopback as its name server: a lookup
+// fails at once, inside, and nothing leaves.
+const noDNS = "--dns=127.0.0.1"
+
+// networked reports whether a command line runs a container that may
+// have a network: not a subcommand, nor --net=none.
+func networked(a []string) bool {
+	if len(a) > 0 && (a[0] == "exec" || a[0] == "ps" || a[0] == "stop" || a[0] == "--cleanup") {
+		return false
+	}
+	for i, x := range a {
+		switch {
+		case x == "--":
+			return true
+		case x == "--net=none", x == "--cleanup", x == "--net" && i+1 < len(a) && a[i+1] == "none":
+			return false
+		}
+	}
+	return true
+}
+
+// hasFlag reports whether a flag is given before --.
+func hasFlag(a []string, flag string) bool {
+	for _, x := range a {
+		if x == "--" {
+			return false
+		}
+		if x == flag || strings.HasPrefix(x, flag+"=") {
+			return true
+		}
+	}
+	return false
 }
 
 // runC runs 06-container as root.
@@ -64,7 +106,7 @@ func TestHostnameAndPID1(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
 	before, _ := os.Hostname()
-	r := runC(t, "--hostname", "box", "--", "sh", "-c", `hostname; echo $$; cat /proc/1/comm; cat /etc/hostname`).Want(t, 0)
+	r := runC(t, noDNS, "--hostname", "box", "--", "sh", "-c", `hostname; echo $$; cat /proc/1/comm; cat /etc/hostname`).Want(t, 0)
 	lines := labtest.Lines(r.Stdout)
 	if len(lines) != 4 || lines[0] != "box" || lines[2] != "06-container" || lines[3] != "box" {
 		t.Errorf("inside: %q", lines)
@@ -73,7 +115,7 @@ func TestHostnameAndPID1(t *testing.T) {
 		t.Errorf("host hostname changed to %q", after)
 	}
 	// The default hostname is the 12-digit container id.
-	r = runC(t, "--", "hostname").Want(t, 0)
+	r = runC(t, noDNS, "--", "hostname").Want(t, 0)
 	if h := strings.TrimSpace(r.Stdout); len(h) != 12 || strings.Trim(h, "0123456789abcdef") != "" {
 		t.Errorf("default hostname %q is not a container id", h)
 	}
@@ -83,7 +125,7 @@ func TestHostnameAndPID1(t *testing.T) {
 func TestOnlyTheContainersProcesses(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	r := runC(t, "--", "ps", "-o", "pid,comm").Want(t, 0)
+	r := runC(t, "--net=none", "--", "ps", "-o", "pid,comm").Want(t, 0)
 	lines := labtest.Lines(r.Stdout)
 	if len(lines) != 3 || !strings.HasPrefix(strings.TrimSpace(lines[1]), "1 06-container") || !strings.HasSuffix(lines[2], " ps") {
 		t.Errorf("ps inside:\n%s", r.Stdout)
@@ -93,7 +135,7 @@ func TestOnlyTheContainersProcesses(t *testing.T) {
 func TestDev(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	r := runC(t, "--", "sh", "-c", `ls /dev | tr '\n' ' '; echo; stat -c '%t,%T %a' /dev/null /dev/zero /dev/tty; ls /dev/pts; head -c 4 /dev/zero | od -An -tx1; echo x > /dev/null && echo ok`).Want(t, 0)
+	r := runC(t, "--net=none", "--", "sh", "-c", `ls /dev | tr '\n' ' '; echo; stat -c '%t,%T %a' /dev/null /dev/zero /dev/tty; ls /dev/pts; head -c 4 /dev/zero | od -An -tx1; echo x > /dev/null && echo ok`).Want(t, 0)
 	lines := labtest.Lines(r.Stdout)
 	want := []string{
 		"fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero ",
@@ -183,7 +225,7 @@ func waitFor(t *testing.T, c *labtest.Running, want string) {
 func TestRuntimeKilled(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	c := labtest.Start(t, bin, args(t, "--ip", "10.99.0.77", "--", "sh", "-c", "echo ready; exec sleep 987001")...)
+	c := labtest.Start(t, bin, args(t, noDNS, "--ip", "10.99.0.77", "--", "sh", "-c", "echo ready; exec sleep 987001")...)
 	waitFor(t, c, "ready")
 	if len(processes(t, "sleep\x00987001\x00")) != 1 {
 		t.Fatal("container not running")
@@ -194,7 +236,7 @@ func TestRuntimeKilled(t *testing.T) {
 	if _, err := os.Stat("/run/nslab/leases/nslab0/10.99.0.77"); err != nil {
 		t.Fatalf("expected the dead runtime's lease to remain: %v", err)
 	}
-	runC(t, "--ip", "10.99.0.77", "--", "true").Want(t, 0)
+	runC(t, noDNS, "--ip", "10.99.0.77", "--", "true").Want(t, 0)
 	if _, err := os.Stat("/run/nslab/leases/nslab0/10.99.0.77"); !os.IsNotExist(err) {
 		t.Errorf("the stale lease is still there after the next run: %v", err)
 	}
@@ -261,7 +303,7 @@ func TestRootless(t *testing.T) {
 	defer os.Remove(made)
 	// --rootfs-rw: the file goes to the rootfs, where the host can see its
 	// owner.
-	r := labtest.RunAs(t, labtest.Nobody, bin, args(t, "--rootfs-rw", "--", "sh", "-c",
+	r := labtest.RunAs(t, labtest.Nobody, bin, args(t, "--net=none", "--rootfs-rw", "--", "sh", "-c",
 		`id -u; cat /proc/self/uid_map | tr -s ' '; ip -o link | cut -d: -f2; touch /tmp/made-inside; echo $$`)...).Want(t, 0)
 	lines := labtest.Lines(r.Stdout)
 	if len(lines) != 4 || lines[0] != "0" || strings.TrimSpace(lines[1]) != "0 65534 1" || strings.TrimSpace(lines[2]) != "lo" || lines[3] == "" {
@@ -271,9 +313,9 @@ func TestRootless(t *testing.T) {
 	if err := unix.Stat(made, &st); err != nil || st.Uid != labtest.Nobody {
 		t.Errorf("the file root made inside belongs to %d outside (%v), want %d", st.Uid, err, labtest.Nobody)
 	}
-	labtest.RunAs(t, labtest.Nobody, bin, args(t, "--net=bridge", "--", "true")...).Want(t, 125).
+	labtest.RunAs(t, labtest.Nobody, bin, args(t, noDNS, "--net=bridge", "--", "true")...).Want(t, 125).
 		Contains(t, "--net=bridge needs root")
-	labtest.RunAs(t, labtest.Nobody, bin, args(t, "--rootless=false", "--", "true")...).Want(t, 125).
+	labtest.RunAs(t, labtest.Nobody, bin, args(t, noDNS, "--rootless=false", "--", "true")...).Want(t, 125).
 		Contains(t, "running a container needs root — use sudo, or --rootless")
 }
 
@@ -308,15 +350,28 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--subnet", "10.99.0.0/30"}, 125, "want a prefix from /8 to /29"},
 		{[]string{"--ip", "10.98.0.5"}, 125, "--ip 10.98.0.5 is not a container address of --subnet 10.99.0.0/24"},
 		{[]string{"--ip", "10.99.0.1"}, 125, "(the gateway is 10.99.0.1)"},
-		{[]string{"--net", "host"}, 125, `--net="host": want bridge or none`},
+		{[]string{"--net", "host"}, 125, `--net="host": want bridge, slirp4netns, pasta or none`},
 		{[]string{"--net=none", "--ip", "10.99.0.5"}, 125, "--ip needs --net=bridge"},
 		{[]string{"--bridge", "averyveryverylongname"}, 125, "IFNAMSIZ"},
+		{[]string{"-p", "8080"}, 125, `-p "8080": want [HOSTIP:]HOSTPORT:CONTAINERPORT[/tcp|/udp], e.g. 8080:80`},
+		{[]string{"-p", "8080:80/sctp"}, 125, `-p "8080:80/sctp": protocol "sctp": want tcp or udp`},
+		{[]string{"-p", "70000:80"}, 125, `-p "70000:80": port "70000": want a number from 1 to 65535`},
+		{[]string{"-p", "0:80"}, 125, `port "0": want a number from 1 to 65535`},
+		{[]string{"-p", "::1:8080:80"}, 125, "want [HOSTIP:]HOSTPORT:CONTAINERPORT"},
+		{[]string{"-p", "host:8080:80"}, 125, `-p "host:8080:80": "host" is not an IPv4 address of the host`},
+		{[]string{"-p", "8080:80", "-p", "8080:81"}, 125, "host port 8080/tcp is published twice"},
+		{[]string{"--net=none", "-p", "8080:80"}, 125, "-p needs a network"},
+		{[]string{"--confine-net", "-p", "8080:80"}, 125, "--confine-net"},
+		{[]string{"--dns", "one.one.one.one"}, 125, `--dns "one.one.one.one": want an IPv4 address, such as 10.99.0.1`},
+		{[]string{"--dns", "::1"}, 125, `--dns "::1": want an IPv4 address`},
+		{[]string{"--net=none", "--confine-net"}, 125, "--confine-net needs --net=bridge"},
+		{[]string{"--net=pasta"}, 125, "--net=pasta"},
 		{[]string{"--", "no-such-command"}, 127, "no-such-command: command not found in"},
 		{[]string{"--", "/etc/passwd"}, 126, "/etc/passwd: permission denied in"},
 	} {
 		a := append([]string{"-v"}, c.args...)
 		if len(c.args) == 0 || c.args[0] != "--rootfs" {
-			a = args(t, a...)
+			a = args(t, append([]string{noDNS}, a...)...)
 		}
 		r := labtest.Run(t, bin, a...).Want(t, c.code)
 		r.Contains(t, "06-container: ", c.want)
@@ -360,13 +415,13 @@ func TestBadInputTable(t *testing.T) {
 func TestAddressConflicts(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	c := labtest.Start(t, bin, args(t, "--ip", "10.99.0.60", "--", "sh", "-c", "echo ready; read x; exit 0")...)
+	c := labtest.Start(t, bin, args(t, noDNS, "--ip", "10.99.0.60", "--", "sh", "-c", "echo ready; read x; exit 0")...)
 	waitFor(t, c, "ready")
-	runC(t, "--ip", "10.99.0.60", "--", "true").Want(t, 125).Contains(t, "--ip 10.99.0.60 is taken by container")
+	runC(t, noDNS, "--ip", "10.99.0.60", "--", "true").Want(t, 125).Contains(t, "--ip 10.99.0.60 is taken by container")
 	c.Close()
 	c.Wait(t).Want(t, 0)
 	// nslab0 holds 10.99.0.0/24: another subnet overlapping it is in use.
-	runC(t, "--bridge", "nslabx0", "--subnet", "10.99.0.0/16", "--", "true").Want(t, 125).
+	runC(t, noDNS, "--bridge", "nslabx0", "--subnet", "10.99.0.0/16", "--", "true").Want(t, 125).
 		Contains(t, "--subnet 10.99.0.0/16 overlaps the host's route to 10.99.0.0/24")
 }
 

@@ -3,12 +3,14 @@ package main
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 
 	"golang.org/x/sys/unix"
 
 	"nslab/05-net/netlink"
+	"nslab/05-net/netns"
 	"nslab/internal/cli"
 	"nslab/internal/explain"
 )
@@ -110,32 +112,83 @@ func ensureBridge(host *netlink.Conn, name string, subnet netip.Prefix, log *exp
 	return br, host.SetUp(br, true)
 }
 
+// vethPrefix starts the name of every host end of a container's pair.
+const vethPrefix = "vnsl"
+
 // vethName is the host end of a container's pair: at most 15 bytes.
-func vethName(id string) string { return "vnsl" + id[:8] }
+func vethName(id string) string { return vethPrefix + id[:8] }
 
 // plugContainer creates the veth pair with eth0 born inside the network
-// namespace of process pid, and makes the host end a port of the bridge.
-// The descriptor of the namespace is closed at once: the runtime must not
-// keep the namespace alive once the container is gone.
-func plugContainer(host *netlink.Conn, br netlink.Link, hostEnd string, pid int, log *explain.Log) error {
-	ns, err := os.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
+// namespace of process pid, makes the host end a port of the bridge, and
+// returns eth0's Ethernet address, which the kernel drew at random and
+// the bridge's walls will hold it to. The descriptor of the namespace is
+// closed at once: the runtime must not keep the namespace alive once the
+// container is gone.
+func plugContainer(host *netlink.Conn, br netlink.Link, hostEnd string, pid int, log *explain.Log) (net.HardwareAddr, error) {
+	ns, err := netns.Open(fmt.Sprintf("/proc/%d/ns/net", pid))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer ns.Close()
 	log.Step(fmt.Sprintf("RTM_NEWLINK %s kind veth, VETH_INFO_PEER { eth0, IFLA_NET_NS_FD=/proc/%d/ns/net }", hostEnd, pid),
 		fmt.Sprintf("ip link add %s type veth peer name eth0 netns /proc/%d/ns/net; ip link set %s master %s up", hostEnd, pid, hostEnd, br.Name))
-	if err := host.AddVeth(hostEnd, "eth0", int(ns.Fd())); err != nil {
-		return err
+	if err := host.AddVeth(hostEnd, "eth0", ns.Fd()); err != nil {
+		return nil, err
 	}
 	end, err := host.LinkByName(hostEnd)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := host.SetMaster(end, br); err != nil {
+		return nil, err
+	}
+	if err := host.SetUp(end, true); err != nil {
+		return nil, err
+	}
+	return eth0Address(ns)
+}
+
+// eth0Address reads eth0's Ethernet address from inside the namespace,
+// from a thread that visits it (package netns).
+func eth0Address(ns *netns.NS) (net.HardwareAddr, error) {
+	var mac net.HardwareAddr
+	err := ns.Do(func() error {
+		c, err := netlink.Dial()
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		eth0, err := c.LinkByName("eth0")
+		mac = eth0.Address
+		return err
+	})
+	if err == nil && len(mac) != 6 {
+		err = fmt.Errorf("eth0 has Ethernet address %v", mac)
+	}
+	return mac, err
+}
+
+// unplug deletes the host end of a container's veth pair, and with it
+// eth0: a network namespace can outlive its processes (a socket with data
+// still queued keeps it), and its veth would stay a port of the bridge,
+// answering for an address that the next container may be given.
+func unplug(host *netlink.Conn, hostEnd string, log *explain.Log) error {
+	end, err := host.LinkByName(hostEnd)
+	if errors.Is(err, netlink.ErrNoLink) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	return host.SetUp(end, true)
+	log.Step("RTM_DELLINK "+hostEnd, "ip link del "+hostEnd)
+	// The kernel may have got there first: when the container's PID 1
+	// exits, its network namespace is torn down in the background, and
+	// the veth pair with it. ENODEV then means the link is unregistered
+	// — no longer a port of the bridge — which is what was wanted.
+	if err := host.DeleteLink(end); err != nil && !errors.Is(err, unix.ENODEV) {
+		return err
+	}
+	return nil
 }
 
 // networkInside runs in the container's init, in its own network
@@ -174,7 +227,23 @@ func networkInside(n netSpec, log *explain.Log) error {
 		return err
 	}
 	if n.Confine {
-		return confine(c, n, log)
+		if err := confine(c, n, log); err != nil {
+			return err
+		}
+	}
+	return disableIPv6(log)
+}
+
+// disableIPv6 switches IPv6 off inside: the bridge's port carries IPv4
+// and ARP alone, so IPv6 could reach nothing, and a link-local address
+// would only be a second, unwalled way to the neighbours.
+func disableIPv6(log *explain.Log) error {
+	log.Step("write(/proc/sys/net/ipv6/conf/all/disable_ipv6, 1)", "sysctl -w net.ipv6.conf.all.disable_ipv6=1")
+	for _, f := range []string{"all", "default"} {
+		path := "/proc/sys/net/ipv6/conf/" + f + "/disable_ipv6"
+		if err := os.WriteFile(path, []byte("1"), 0); err != nil && !os.IsNotExist(err) {
+			return err
+		}
 	}
 	return nil
 }
@@ -182,11 +251,11 @@ func networkInside(n netSpec, log *explain.Log) error {
 // confine lets the container reach its subnet and nothing else. The
 // default route stays, but two routing rules come before the main table:
 // packets to the subnet look up the main table, and every other packet is
-// refused (the "prohibit" action: connect fails with EACCES). Without
-// them, the default route would reach the host's own addresses on other
-// interfaces, and the network beyond wherever the host forwards. IPv6 is
-// switched off, so that link-local addresses do not open a second way to
-// the host. The command cannot undo this: it has no CAP_NET_ADMIN.
+// refused (the "prohibit" action: connect fails with EACCES). The command
+// cannot undo this: it has no CAP_NET_ADMIN. A program that builds its
+// own frames skips the routing rules altogether, though — so the host's
+// rules hold the same line (firewall.go), and these only make the refusal
+// quick and plain.
 func confine(c *netlink.Conn, n netSpec, log *explain.Log) error {
 	subnet := n.Addr.Masked()
 	toSubnet := rule{Priority: 100, Dst: subnet, Action: unix.FR_ACT_TO_TBL, Table: unix.RT_TABLE_MAIN}
@@ -196,15 +265,5 @@ func confine(c *netlink.Conn, n netSpec, log *explain.Log) error {
 			return err
 		}
 	}
-	if err := showRules(c, log); err != nil {
-		return err
-	}
-	log.Step("write(/proc/sys/net/ipv6/conf/all/disable_ipv6, 1)", "sysctl -w net.ipv6.conf.all.disable_ipv6=1")
-	for _, f := range []string{"all", "default"} {
-		path := "/proc/sys/net/ipv6/conf/" + f + "/disable_ipv6"
-		if err := os.WriteFile(path, []byte("1"), 0); err != nil && !os.IsNotExist(err) {
-			return err
-		}
-	}
-	return nil
+	return showRules(c, log)
 }

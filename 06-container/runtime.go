@@ -27,16 +27,21 @@ type container struct {
 	flags flags
 	log   *explain.Log
 
-	host     *netlink.Conn // bridge mode: the host's netlink socket
-	bridge   netlink.Link
-	dir      string // the container's state directory
-	layer    string // as root, the tmpfs mounted there for the overlay's upper layer
-	lease    string // the lease file of its address
-	cgroup   string // its cgroup, as root
-	streams  *streams
-	cmd      *exec.Cmd
-	specOut  *os.File // the runtime's end of the spec pipe
-	lifeline *os.File // held open while the runtime lives
+	host       *netlink.Conn // bridge mode: the host's netlink socket
+	bridge     netlink.Link
+	veth       string       // the host end of its veth pair, once made
+	ports      []*published // the host ports it publishes, held from the start
+	helper     *exec.Cmd    // rootless: pasta or slirp4netns, its network
+	helperDone chan error   // the helper's exit
+	helperExit *os.File     // slirp4netns ends when this closes
+	dir        string       // the container's state directory
+	layer      string       // as root, the tmpfs mounted there for the overlay's upper layer
+	lease      string       // the lease file of its address
+	cgroup     string       // its cgroup, as root
+	streams    *streams
+	cmd        *exec.Cmd
+	specOut    *os.File // the runtime's end of the spec pipe
+	lifeline   *os.File // held open while the runtime lives
 }
 
 // cloneFlags are the namespaces the init is born in: all but time, user
@@ -64,6 +69,9 @@ func (c *container) prepare() error {
 	sweep(root, c.spec.Rootless)
 	addr := netip.Addr{}
 	if c.spec.Net.Mode == "bridge" {
+		if err := c.checkHostFirewall(); err != nil {
+			return err
+		}
 		if addr, err = c.leaseAddress(root); err != nil {
 			return err
 		}
@@ -196,8 +204,17 @@ func (c *container) connect() error {
 			return err
 		}
 	}
-	if c.spec.Net.Mode == "bridge" {
-		if err := plugContainer(c.host, c.bridge, vethName(c.spec.ID), pid, c.log); err != nil {
+	switch c.spec.Net.Mode {
+	case "bridge":
+		if err := c.plug(pid); err != nil {
+			return err
+		}
+	case "pasta":
+		if err := c.startPasta(); err != nil {
+			return err
+		}
+	case "slirp4netns":
+		if err := c.startSlirp(); err != nil {
 			return err
 		}
 	}
@@ -240,8 +257,14 @@ func (c *container) wait(sigs chan os.Signal) (int, error) {
 
 // describeNet says where the container is on the network.
 func (c *container) describeNet() string {
-	if c.spec.Net.Mode == "bridge" {
+	switch c.spec.Net.Mode {
+	case "bridge":
 		return fmt.Sprintf("eth0 %s on bridge %s", c.spec.Net.Addr, c.bridge.Name)
+	case "pasta", "slirp4netns":
+		return "eth0 through " + c.spec.Net.Mode
+	}
+	if c.spec.Rootless && c.flags.net == "" {
+		return "only lo (apt-get install passt for a network)"
 	}
 	return "only lo (--net=none)"
 }
@@ -254,11 +277,13 @@ func (c *container) kill() {
 	}
 }
 
-// remove undoes what prepare made. The veth pair needs nothing: when the
-// init exits, the kernel destroys the container's network namespace, and
-// with it eth0 and its host end. Waiting for that would only slow the
-// runtime down.
+// remove undoes what prepare and connect made: the network first — the
+// host end of the veth pair, the container's rules — and its address
+// only once no interface can answer for it any more.
 func (c *container) remove() error {
+	closePorts(c.ports)
+	c.ports = nil
+	c.stopHelper()
 	if c.lease == "" && c.dir == "" && c.cgroup == "" {
 		return nil
 	}
@@ -274,7 +299,11 @@ func (c *container) remove() error {
 		errs = append(errs, err)
 	}
 	if c.lease != "" {
-		errs = append(errs, os.Remove(c.lease))
+		err := c.unplug()
+		if err == nil {
+			err = os.Remove(c.lease)
+		}
+		errs = append(errs, err)
 		c.lease = ""
 	}
 	if c.layer != "" {

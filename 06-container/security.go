@@ -20,7 +20,6 @@ type protections struct {
 	NoNewPrivs bool     // execve can never grant more (setuid bits, file capabilities)
 	Seccomp    bool     // the system call filter of package seccomp
 	MaskProc   bool     // hide and freeze the parts of /proc and /sys that reach the host
-	ConfineNet bool     // no route but the bridge's subnet; no IPv6
 }
 
 // defaultCaps is docker run's default set without CAP_MKNOD: Docker keeps

@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -25,7 +26,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 			return nil, cli.Failf("--rootless needs user namespaces, which this machine forbids — %s", userns.Fix())
 		}
 	}
-	netmode, err := netMode(f)
+	network, err := checkNetwork(f)
 	if err != nil {
 		return nil, err
 	}
@@ -79,6 +80,12 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	if err := checkHostname(hostname); err != nil {
 		return nil, err
 	}
+	if note := dnsNote(network); note != "" {
+		say("%s", note)
+	}
+	if note := onlyLoNote(f, network.Mode); note != "" {
+		say("%s", note)
+	}
 	if readOnlyNote {
 		say("the rootfs is not yours: a rootless overlay cannot copy its files up (their owner is not mapped in the container), so the root is read-only, with a tmpfs on /tmp and /run — make a rootfs of your own (make rootfs, without sudo), or say --read-only")
 	}
@@ -95,7 +102,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		RootMode:  mode,
 		LayerSize: layerSize,
 		Volumes:   vols,
-		Net:       netSpec{Mode: netmode, Confine: protect.ConfineNet},
+		Net:       network,
 		Protect:   protect,
 		TTY:       f.tty,
 		Verbose:   verbose,
@@ -148,12 +155,41 @@ func checkProtections(f flags) (protections, error) {
 		NoNewPrivs: f.noNewPrivs,
 		Seccomp:    f.seccomp == "on",
 		MaskProc:   f.maskProc,
-		ConfineNet: f.confineNet,
 	}, nil
 }
 
-// netMode picks bridge or none: bridge needs root (a rootless container
-// gets only lo, see docs/06-container.md on slirp4netns and pasta).
+// checkNetwork reads the network flags: the mode, --dns, -p and
+// --confine-net, which must agree with one another.
+func checkNetwork(f flags) (netSpec, error) {
+	mode, err := netMode(f)
+	if err != nil {
+		return netSpec{}, err
+	}
+	n := netSpec{Mode: mode, Confine: f.confineNet, DNSGiven: len(f.dns) > 0}
+	if n.DNS.Servers, err = checkDNS(f.dns); err != nil {
+		return n, err
+	}
+	if !n.DNSGiven {
+		n.DNS = hostNameServers(hostResolvConf, resolvedServers)
+	}
+	if n.Ports, err = parsePorts(f.publish); err != nil {
+		return n, err
+	}
+	switch {
+	case f.confineNet && mode != "bridge":
+		return n, cli.Failf("--confine-net needs --net=bridge: it confines a container to the bridge's subnet")
+	case len(n.Ports) > 0 && mode == "none":
+		return n, cli.Failf("-p needs a network: --net=bridge as root; rootless, --net=slirp4netns (apt-get install slirp4netns)")
+	case len(n.Ports) > 0 && f.confineNet:
+		return n, cli.Failf("-p and --confine-net: a confined container cannot be reached from outside its subnet — choose one")
+	}
+	return n, nil
+}
+
+// netMode picks the network: bridge as root. Rootless, a user cannot add
+// links to the host; a helper run as that user carries the container's
+// traffic through its own sockets instead — slirp4netns when it is
+// installed, else pasta — and without one the container has only lo.
 func netMode(f flags) (string, error) {
 	// The address flags are checked in every mode, so that a mistake is
 	// never silently ignored.
@@ -163,24 +199,72 @@ func netMode(f flags) (string, error) {
 	if err := netlink.CheckName(f.bridge); err != nil {
 		return "", cli.Failf("--bridge: %w", err)
 	}
-	if f.ip != "" && (f.net == "none" || f.net == "" && f.rootless) {
+	mode := f.net
+	if mode == "" {
+		mode = "bridge"
+		if f.rootless {
+			mode = rootlessNet()
+		}
+	}
+	helper := mode == "slirp4netns" || mode == "pasta"
+	switch {
+	case f.ip != "" && mode != "bridge":
 		return "", cli.Failf("--ip needs --net=bridge")
-	}
-	switch f.net {
-	case "":
-		if f.rootless {
-			return "none", nil
+	case mode == "bridge" && f.rootless:
+		return "", cli.Failf("--net=bridge needs root: a user cannot add links to the host — rootless, use --net=slirp4netns (apt-get install slirp4netns)")
+	case helper && !f.rootless:
+		return "", cli.Failf("--net=%s is for rootless containers; as root, --net=bridge", mode)
+	case helper && !installed(mode):
+		return "", cli.Failf("--net=%s needs %s: apt-get install %s", mode, mode, map[string]string{"pasta": "passt", "slirp4netns": "slirp4netns"}[mode])
+	case helper:
+		if err := checkTun(); err != nil {
+			return "", err
 		}
-		return "bridge", nil
-	case "none":
-		return "none", nil
-	case "bridge":
-		if f.rootless {
-			return "", cli.Failf("--net=bridge needs root: a rootless container has only lo (docs/06-container.md explains slirp4netns and pasta)")
-		}
-		return "bridge", nil
+	case mode != "bridge" && mode != "none":
+		return "", cli.Failf("--net=%q: want bridge, slirp4netns, pasta or none", f.net)
 	}
-	return "", cli.Failf("--net=%q: want bridge or none", f.net)
+	return mode, nil
+}
+
+// rootlessNet is a rootless container's network when --net is not given.
+func rootlessNet() string {
+	switch {
+	case checkTun() != nil:
+		return "none"
+	case installed("slirp4netns"):
+		return "slirp4netns"
+	case installed("pasta"):
+		return "pasta"
+	}
+	return "none"
+}
+
+// onlyLoNote says why a rootless container has only lo when no --net
+// asked for that.
+func onlyLoNote(f flags, mode string) string {
+	if f.net != "" || !f.rootless || mode != "none" {
+		return ""
+	}
+	if err := checkTun(); err != nil {
+		return "only lo: " + err.Error()
+	}
+	return "only lo: neither slirp4netns nor pasta is installed — apt-get install slirp4netns, or say --net=none"
+}
+
+// installed reports whether a program is on PATH.
+func installed(program string) bool {
+	_, err := exec.LookPath(program)
+	return err == nil
+}
+
+// dnsNote says, once, when a container on the bridge will have no name
+// server. slirp4netns and pasta answer for the host's loopback servers
+// themselves (helperDNS).
+func dnsNote(n netSpec) string {
+	if n.Mode != "bridge" || n.DNSGiven || len(n.DNS.Servers) > 0 {
+		return ""
+	}
+	return n.DNS.Note + ": names will not resolve inside — give --dns IP"
 }
 
 // mountTargets are the paths in the rootfs that the init mounts over. A

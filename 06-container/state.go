@@ -217,8 +217,10 @@ func sameFile(f *os.File, path string) bool {
 	return err1 == nil && err2 == nil && os.SameFile(a, b)
 }
 
-// sweep removes the leases, container directories and cgroups whose
-// runtime is gone, and returns how many live containers it saw. The caller
+// sweep removes the container directories, veth pairs, rules, leases and
+// cgroups whose runtime is gone — the network before the leases, so that
+// no address is free while an interface still answers for it — and
+// returns how many live containers it saw. The caller
 // holds the state directory's lock, so no file it reads is half-written.
 // Entries that are not what the runtime makes (a symbolic link) are
 // removed as they are, never followed.
@@ -240,6 +242,9 @@ func sweep(root string, rootless bool) (live int, removed []string) {
 			continue
 		}
 		removed = append(removed, d)
+	}
+	if !rootless {
+		removed = append(removed, sweepNetwork(alive)...)
 	}
 	leases, _ := filepath.Glob(filepath.Join(root, "leases", "*", "*"))
 	for _, l := range leases {

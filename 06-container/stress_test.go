@@ -23,13 +23,13 @@ import (
 func TestStressSequential(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
-	runC(t, "--", "true").Want(t, 0) // creates the bridge, which stays
+	runC(t, noDNS, "--", "true").Want(t, 0) // creates the bridge, which stays
 	// The kernel removes the veth pair with the container's network
 	// namespace, asynchronously: let it finish before the snapshot.
 	waitUntil(t, "the first container's veth to go", func() bool { return len(veths(t)) == 0 })
 	labtest.NoTrace(t)
 	for i := 0; i < 500; i++ {
-		r := labtest.Run(t, bin, args(t, "--net=bridge", "--", "/bin/true")...)
+		r := labtest.Run(t, bin, args(t, noDNS, "--net=bridge", "--", "/bin/true")...)
 		if r.Code != 0 {
 			t.Fatalf("run %d: status %d\n%s", i, r.Code, r.Output())
 		}
@@ -63,7 +63,7 @@ func TestStressKill(t *testing.T) {
 	rng := rand.New(rand.NewSource(seed))
 	for trial := 0; trial < 50; trial++ {
 		mark := fmt.Sprint(7700000 + trial)
-		c := labtest.Command(labtest.Opts{}, bin, args(t, "--", "sleep", mark)...)
+		c := labtest.Command(labtest.Opts{}, bin, args(t, noDNS, "--", "sleep", mark)...)
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
@@ -75,5 +75,5 @@ func TestStressKill(t *testing.T) {
 			return len(processes(t, "sleep\x00"+mark+"\x00")) == 0
 		})
 	}
-	runC(t, "--", "true").Want(t, 0)
+	runC(t, noDNS, "--", "true").Want(t, 0)
 }

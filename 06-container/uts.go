@@ -36,7 +36,10 @@ func etcContents(s *spec, addr netip.Addr) map[string]string {
 	} else {
 		hosts += "127.0.1.1\t" + s.Hostname + "\n"
 	}
-	resolv := "# written by 06-container: the container has no route to a name server\n" +
-		"# (see docs/06-container.md, \"Beyond the bridge\")\n"
+	ns := s.Net.DNS
+	if a := helperDNS(s.Net); a.IsValid() {
+		ns.Servers = []netip.Addr{a}
+	}
+	resolv := resolvConf(ns, s.Net.Mode, s.Net.DNSGiven)
 	return map[string]string{"hostname": s.Hostname + "\n", "hosts": hosts, "resolv.conf": resolv}
 }

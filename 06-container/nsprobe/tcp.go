@@ -11,15 +11,21 @@ import (
 )
 
 func init() {
-	register("listen", "ADDR:PORT", "accept one TCP connection, greet it with the hostname", listen)
+	register("listen", "ADDR:PORT [N]", "accept N TCP connections (default 1), greet each with the hostname", listen)
 	register("connect", "ADDR:PORT", "connect over TCP and print the greeting", connect)
 }
 
 // listen prints "listening" once the socket is bound, so a test knows
-// when to connect, then serves one connection.
+// when to connect, then serves one connection, or N.
 func listen(args []string) error {
-	if err := need(args, 1); err != nil {
-		return err
+	if len(args) != 1 && len(args) != 2 {
+		return errUsage
+	}
+	n := 1
+	if len(args) == 2 {
+		if _, err := fmt.Sscan(args[1], &n); err != nil || n < 1 {
+			return errUsage
+		}
 	}
 	ln, err := net.Listen("tcp", args[0])
 	if err != nil {
@@ -27,14 +33,16 @@ func listen(args []string) error {
 	}
 	defer ln.Close()
 	fmt.Printf("listen: listening on %s\n", ln.Addr())
-	c, err := ln.Accept()
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	host, _ := os.Hostname()
-	fmt.Fprintf(c, "hello from %s\n", host)
-	fmt.Printf("listen: greeted %s\n", c.RemoteAddr())
+	for i := 0; i < n; i++ {
+		c, err := ln.Accept()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c, "hello from %s\n", host)
+		c.Close()
+		fmt.Printf("listen: greeted %s\n", c.RemoteAddr())
+	}
 	return nil
 }
 
@@ -64,6 +72,26 @@ func connect(args []string) error {
 }
 
 func init() {
+	register("stall", "ADDR:PORT", "accept one TCP connection and never read from it", stall)
+}
+
+// stall accepts a connection and reads nothing: the sender's data piles
+// up in its socket, which then outlives the sender's process.
+func stall(args []string) error {
+	if err := need(args, 1); err != nil {
+		return err
+	}
+	c, err := acceptOne("stall", args[0])
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	fmt.Printf("stall: holding %s\n", c.RemoteAddr())
+	time.Sleep(24 * time.Hour) // until killed
+	return nil
+}
+
+func init() {
 	register("sink", "ADDR:PORT", "accept one connection, read it to the end, print the throughput", sink)
 	register("source", "ADDR:PORT SECONDS", "connect and send as fast as possible for SECONDS", source)
 }
@@ -73,13 +101,7 @@ func sink(args []string) error {
 	if err := need(args, 1); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", args[0])
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	fmt.Printf("sink: listening on %s\n", ln.Addr())
-	c, err := ln.Accept()
+	c, err := acceptOne("sink", args[0])
 	if err != nil {
 		return err
 	}
@@ -130,4 +152,16 @@ func source(args []string) error {
 	}
 	fmt.Printf("source: sent %d bytes\n", total)
 	return nil
+}
+
+// acceptOne listens on addr, says so in the probe's name, and accepts
+// one connection.
+func acceptOne(probe, addr string) (net.Conn, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer ln.Close()
+	fmt.Printf("%s: listening on %s\n", probe, ln.Addr())
+	return ln.Accept()
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -13,11 +14,14 @@ import (
 )
 
 // HostState is what a program could leave behind on the host: network
-// links, named network namespaces, mounts, files under /run/nslab, and the
-// file descriptors of the test process itself.
+// links, named network namespaces, nftables rules and the sysctls of
+// forwarding, mounts, files under /run/nslab, and the file descriptors of
+// the test process itself.
 type HostState struct {
 	Links   []string
 	NetNS   []string
+	Ruleset []string // nft list ruleset, line by line
+	Sysctls []string // ip_forward, conf/*/forwarding, conf/all/accept_redirects
 	Mounts  []string
 	Run     []string
 	Tmp     []string // rootless state directories, /tmp/nslab-UID
@@ -31,12 +35,38 @@ func Snapshot(t testing.TB) HostState {
 	return HostState{
 		Links:   dirNames("/sys/class/net"),
 		NetNS:   dirNames("/run/netns"),
+		Ruleset: ruleset(t),
+		Sysctls: forwardingSysctls(),
 		Mounts:  Mounts(t, "/proc/self/mountinfo"),
 		Run:     tree("/run/nslab"),
 		Tmp:     glob("/tmp/nslab-[0-9]*"),
 		Cgroups: cgroupTree(),
 		FDs:     len(dirNames("/proc/self/fd")),
 	}
+}
+
+// ruleset lists the host's nftables rules, as nft(8) prints them.
+func ruleset(t testing.TB) []string {
+	out, err := exec.Command("nft", "list", "ruleset").Output()
+	if err != nil {
+		t.Fatalf("nft list ruleset: %v (the tests need nft: apt-get install nftables)", err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
+
+// forwardingSysctls reads the settings that turning forwarding on
+// changes, as "path=value".
+func forwardingSysctls() []string {
+	paths, _ := filepath.Glob("/proc/sys/net/ipv4/conf/*/forwarding")
+	paths = append(paths, "/proc/sys/net/ipv4/ip_forward", "/proc/sys/net/ipv4/conf/all/accept_redirects")
+	var out []string
+	for _, p := range paths {
+		if b, err := os.ReadFile(p); err == nil {
+			out = append(out, strings.TrimPrefix(p, "/proc/sys/net/ipv4/")+"="+strings.TrimSpace(string(b)))
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // cgroupTree lists nslab's subtree of the cgroup v2 hierarchy.
@@ -102,6 +132,8 @@ func diff(a, b HostState) string {
 	}
 	list("link", a.Links, b.Links)
 	list("netns", a.NetNS, b.NetNS)
+	list("nft", a.Ruleset, b.Ruleset)
+	list("sysctl", a.Sysctls, b.Sysctls)
 	list("mount", a.Mounts, b.Mounts)
 	list("/run/nslab", a.Run, b.Run)
 	list("rootless state", a.Tmp, b.Tmp)
