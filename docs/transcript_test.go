@@ -198,6 +198,9 @@ func TestTranscripts(t *testing.T) {
 			t.Run(fmt.Sprintf("%s:%d", name(tr.file), tr.line), func(t *testing.T) {
 				bind := map[string]string{}
 				for _, s := range tr.steps {
+					if bridgedWithoutDNS(s.command) {
+						t.Fatalf("line %d: %q: a container with a network needs --dns naming a resolver of the transcript's own (or --net=none), so that no query leaves this machine", s.line, s.command)
+					}
 					out, code := s.run(t, dir)
 					got := strings.Split(out, "\n")
 					if out == "" {
@@ -211,6 +214,54 @@ func TestTranscripts(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// bridgedWithoutDNS reports whether a command starts a container with a
+// network — bridged as root, slirp4netns or pasta rootless — without
+// --dns: its name servers would be the host's, off this machine.
+func bridgedWithoutDNS(command string) bool {
+	words := strings.Fields(command)
+	for i, w := range words {
+		if strings.HasSuffix(w, "/06-container") && networkedRun(words[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// networkedRun reports whether the arguments of one 06-container
+// command line run a container with a network and no --dns.
+func networkedRun(args []string) bool {
+	if len(args) > 0 && (args[0] == "ps" || args[0] == "stop" || args[0] == "exec") {
+		return false
+	}
+	for i, a := range args {
+		switch {
+		case a == "--":
+			return true
+		case a == "--net=none", a == "--net" && i+1 < len(args) && args[i+1] == "none",
+			strings.HasPrefix(a, "--dns"), a == "--cleanup", a == "--check", a == "-h", a == "--help":
+			return false
+		}
+	}
+	return true
+}
+
+func TestBridgedWithoutDNS(t *testing.T) {
+	for command, want := range map[string]bool{
+		"sudo ./bin/06-container -- hostname":                           true,
+		"./bin/06-container --rootless -- true":                         true,
+		"sudo ./bin/06-container --net=none -- hostname":                false,
+		"sudo ./bin/06-container --net none -- hostname":                false,
+		"sudo ./bin/06-container --dns 198.18.0.2 -- hostname":          false,
+		"sudo ./bin/06-container stop $(sudo ./bin/06-container ps -q)": false,
+		"sudo ./bin/06-container --cleanup":                             false,
+		"echo 06-container -- x":                                        false,
+	} {
+		if got := bridgedWithoutDNS(command); got != want {
+			t.Errorf("bridgedWithoutDNS(%q) = %v, want %v", command, got, want)
 		}
 	}
 }
