@@ -26,9 +26,10 @@ const (
 )
 
 // throughput sends TCP for a few seconds with nsprobe source to nsprobe
-// sink, three ways: container to container over the bridge, over a bare
-// veth pair between two namespaces, and over loopback inside one. All the
-// namespaces are this program's.
+// sink, five ways: container to container over the bridge; from the host
+// to a published port, through NAT and through the userland proxy; over
+// a bare veth pair between two namespaces; and over loopback inside one.
+// All the namespaces and addresses are this program's.
 func throughput(cfg config) ([]netResult, error) {
 	probe := filepath.Join(cfg.bin, "nsprobe")
 	c := filepath.Join(cfg.bin, "06-container")
@@ -44,8 +45,14 @@ func throughput(cfg config) ([]netResult, error) {
 		sink, source []string
 	}{
 		{netResult{Name: "container → container (bridge)", Measure: "two 06-containers: veth, bridge port, bridge, bridge port, veth"},
-			[]string{c, "--rootfs", cfg.rootfs, "--ip", "10.99.0.200", "--", "nsprobe", "sink", "0.0.0.0:9200"},
-			[]string{c, "--rootfs", cfg.rootfs, "--", "nsprobe", "source", "10.99.0.200:9200", seconds}},
+			[]string{c, "--rootfs", cfg.rootfs, "--dns", "127.0.0.1", "--ip", "10.99.0.200", "--", "nsprobe", "sink", "0.0.0.0:9200"},
+			[]string{c, "--rootfs", cfg.rootfs, "--dns", "127.0.0.1", "--", "nsprobe", "source", "10.99.0.200:9200", seconds}},
+		{netResult{Name: "host → container (-p, NAT)", Measure: "the host to its own address 10.99.0.1:9300, DNAT in output to the container's port 9200: conntrack, bridge port, veth"},
+			[]string{c, "--rootfs", cfg.rootfs, "--dns", "127.0.0.1", "-p", "9300:9200", "--", "nsprobe", "sink", "0.0.0.0:9200"},
+			[]string{probe, "source", "10.99.0.1:9300", seconds}},
+		{netResult{Name: "host → container (-p, 127.0.0.1)", Measure: "the runtime's userland proxy: loopback to the runtime, copied to a second connection over the bridge"},
+			[]string{c, "--rootfs", cfg.rootfs, "--dns", "127.0.0.1", "-p", "9300:9200", "--", "nsprobe", "sink", "0.0.0.0:9200"},
+			[]string{probe, "source", "127.0.0.1:9300", seconds}},
 		{netResult{Name: "namespace → namespace (bare veth)", Measure: "two namespaces joined by one veth pair, no bridge"},
 			[]string{"ip", "netns", "exec", "nslb-a", probe, "sink", "10.96.0.1:9200"},
 			[]string{"ip", "netns", "exec", "nslb-b", probe, "source", "10.96.0.1:9200", seconds}},
@@ -69,8 +76,9 @@ func throughput(cfg config) ([]netResult, error) {
 		p.result.MBps = samples[i][len(samples[i])/2]
 		out = append(out, p.result)
 	}
+	bare := out[len(out)-2].MBps
 	for i := range out {
-		out[i].Ratio = out[i].MBps / out[1].MBps
+		out[i].Ratio = out[i].MBps / bare
 	}
 	return out, nil
 }

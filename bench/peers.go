@@ -40,7 +40,7 @@ func peers(cfg config) []peer {
 		{"06-container --net=none --rootfs-rw", "the same without the overlay: the rootfs itself is the root, so no tmpfs, upper or work directory to make",
 			[]string{c, "--rootfs", r, "--net=none", "--rootfs-rw", "--", "/bin/true"}, ""},
 		{"06-container --net=bridge", "the same, plus a lease, a veth pair on the bridge, addresses, routes and rules",
-			[]string{c, "--rootfs", r, "--net=bridge", "--", "/bin/true"}, ""},
+			[]string{c, "--rootfs", r, "--net=bridge", "--dns", "127.0.0.1", "--", "/bin/true"}, ""},
 		{"chroot", "chroot(2) alone: no namespace at all", []string{"chroot", r, "/bin/true"}, "chroot"},
 		{baseline, "util-linux: PID, mount, UTS and IPC namespaces, a fresh /proc, chroot",
 			append(append([]string{}, unshare...), "chroot", r, "/bin/true"), "unshare"},
