@@ -68,6 +68,30 @@ func makeCgroup(id string, log *explain.Log) (string, error) {
 	return dir, nil
 }
 
+// mountCgroupView mounts the unified hierarchy on /sys/fs/cgroup inside,
+// read-only. Mounted from a thread in the container's new cgroup
+// namespace, it shows the container's own cgroup as its root (its
+// memory.max, pids.max, cpu.stat …) and nothing above it
+// (cgroup_namespaces(7)).
+func mountCgroupView(log *explain.Log) error {
+	err := mountns.MountFS("cgroup2", "cgroup2", "/sys/fs/cgroup", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "", log)
+	if err != nil {
+		return cli.Failf("mounting the cgroup view: %w", err)
+	}
+	return nil
+}
+
+// killCgroup ends every process of a container at once by writing 1 to
+// its cgroup.kill (Linux 5.14), which sends SIGKILL to each; it reports
+// false where the kernel has no such file.
+func killCgroup(dir string, log *explain.Log) bool {
+	file := filepath.Join(dir, "cgroup.kill")
+	if _, err := os.Stat(file); err != nil {
+		return false
+	}
+	return writeCgroupFile(file, "1", log) == nil
+}
+
 // joinCgroup moves a process into the cgroup: one write of its PID to
 // cgroup.procs.
 func joinCgroup(dir string, pid int, log *explain.Log) error {

@@ -89,13 +89,19 @@ func kernelFeatures() []doctor.Result {
 }
 
 // cgroupCheck looks for the unified (v2) hierarchy, where each container
-// gets a cgroup of its own.
+// gets a cgroup of its own, and for the controllers the limits need in
+// it. cgroup v1 alone is not supported.
 func cgroupCheck() doctor.Result {
 	root, err := unifiedRoot()
 	if err != nil {
-		return doctor.Fail("no cgroup v2 hierarchy", err.Error())
+		return doctor.Fail("no cgroup v2 hierarchy (cgroup v1 alone is not supported)", err.Error())
 	}
-	return doctor.Pass("cgroup v2 hierarchy at %s: each container gets a cgroup of its own under nslab/", root)
+	// Limits are optional: without the controllers the container still
+	// runs, so this is said, not failed.
+	if checkLimits(limits{Memory: 1, Pids: 1, CPUs: 1}, false) != nil {
+		return doctor.Pass("cgroup v2 hierarchy at %s: each container gets a cgroup of its own under nslab/ — but cgroup v1 holds the controllers, so --memory, --pids and --cpus are refused (boot with systemd.unified_cgroup_hierarchy=1 cgroup_no_v1=all for them)", root)
+	}
+	return doctor.Pass("cgroup v2 hierarchy at %s with the memory, pids and cpu controllers: each container gets a cgroup of its own under nslab/, with the limits asked for", root)
 }
 
 // staticBinary checks that this program is statically linked. Its init

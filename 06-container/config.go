@@ -30,7 +30,9 @@ type flags struct {
 	hostnameGiven                                      bool
 	tty, interactive                                   bool
 	rootfsRW, readOnly                                 bool
-	layerSize                                          string
+	layerSize, memory                                  string
+	pids                                               int
+	cpus                                               float64
 	volumes, dns, publish                              []string
 	seccomp                                            string
 	stopTimeout                                        int
@@ -56,6 +58,7 @@ type spec struct {
 	StateDir  string            // the container's directory under the state root, on the host
 	Etc       map[string]string // the contents of its hostname, hosts and resolv.conf
 	Net       netSpec
+	Limits    limits // --memory, --pids, --cpus (limits.go)
 	Protect   protections
 	TTY       bool // the command gets a terminal of the container's own
 	Verbose   bool

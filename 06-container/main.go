@@ -49,6 +49,9 @@ func main() {
 	p.Flags.BoolVar(&f.rootfsRW, "rootfs-rw", false, "write to the rootfs directory itself instead of a layer of the container's own")
 	p.Flags.BoolVar(&f.readOnly, "read-only", false, "the root read-only, with a tmpfs on /tmp and /run")
 	p.Flags.StringVar(&f.layerSize, "layer-size", "256m", "the size of the container's writable layer (a tmpfs)")
+	p.Flags.StringVar(&f.memory, "memory", "", "limit the container's memory, e.g. 32m or 1g (cgroup v2 memory.max, no swap)")
+	p.Flags.IntVar(&f.pids, "pids", 0, "limit the container's tasks, processes and threads (cgroup v2 pids.max)")
+	p.Flags.Float64Var(&f.cpus, "cpus", 0, "limit the container's CPU time, in CPUs, e.g. 0.5 (cgroup v2 cpu.max)")
 	p.Flags.StringArrayVar(&f.volumes, "volume", nil, "bind a host path into the container, HOST:CONTAINER[:ro] (repeatable; docker's -v, but -v is explain mode here)")
 	p.Flags.StringVar(&f.hostname, "hostname", "", "hostname inside (default: the container id)")
 	p.Flags.StringArrayVarP(&f.env, "env", "e", nil, "set an environment variable, KEY=VALUE (or KEY: the host's value)")
@@ -218,6 +221,9 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 	c.streams.finish()
 	if err != nil {
 		return err
+	}
+	for _, line := range limitEvents(s.Limits, c.cgroup) {
+		say("%s", line)
 	}
 	return cli.Exited(status)
 }

@@ -366,6 +366,10 @@ func TestBadInput(t *testing.T) {
 		{[]string{"--dns", "::1"}, 125, `--dns "::1": want an IPv4 address`},
 		{[]string{"--net=none", "--confine-net"}, 125, "--confine-net needs --net=bridge"},
 		{[]string{"--net=pasta"}, 125, "--net=pasta"},
+		{[]string{"--memory", "lots"}, 125, `--memory "lots": want a size of at least 4m, such as 32m or 1g`},
+		{[]string{"--memory", "1m"}, 125, `--memory "1m": want a size of at least 4m`},
+		{[]string{"--pids", "2"}, 125, "--pids 2: want at least 3 (the init, PID 1 and the command), or 0 for no limit"},
+		{[]string{"--cpus", "0.001"}, 125, "--cpus 0.001: want a fraction of CPUs of at least 0.01"},
 		{[]string{"--", "no-such-command"}, 127, "no-such-command: command not found in"},
 		{[]string{"--", "/etc/passwd"}, 126, "/etc/passwd: permission denied in"},
 	} {
@@ -403,6 +407,9 @@ func TestBadInputTable(t *testing.T) {
 		{Args: []string{"--rootfs", r, "--cap-drop", "FLY"}, Status: 125},
 		{Args: []string{"--rootfs", r, "--seccomp", "maybe"}, Status: 125},
 		{Args: []string{"--rootfs", r, "--stop-timeout", "-1"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--memory", "-5m"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--pids", "-1"}, Status: 125},
+		{Args: []string{"--rootfs", r, "--cpus", "-1"}, Status: 125},
 		{Args: []string{"--rootfs", r, "--no-new-privs=often"}, Status: 125},
 		{Args: []string{"--rootfs", r, "--", ""}, Status: 125},
 		{Args: []string{"--rootfs", r, "--", "/no/such/command"}, Status: 127},
@@ -468,7 +475,7 @@ func TestMountinfoInside(t *testing.T) {
 		got = append(got, m.MountPoint+" "+m.FSType)
 	}
 	want := "/ overlay,/proc proc,/sys sysfs,/dev tmpfs,/dev/pts devpts,/dev/shm tmpfs,/dev/mqueue mqueue," +
-		"/etc/hostname tmpfs,/etc/hosts tmpfs,/etc/resolv.conf tmpfs"
+		"/etc/hostname tmpfs,/etc/hosts tmpfs,/etc/resolv.conf tmpfs,/sys/fs/cgroup cgroup2"
 	if strings.Join(got, ",") != want {
 		t.Errorf("mounts inside:\n%s\nwant\n%s", strings.Join(got, ","), want)
 	}

@@ -46,6 +46,11 @@ func execPID1(s *spec, log *explain.Log) error {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare(CLONE_NEWCGROUP): %w", err)
 		}
+		if !s.Rootless {
+			if err := mountCgroupView(log); err != nil {
+				return err
+			}
+		}
 		if err := protect(s.Protect, log); err != nil {
 			return err
 		}

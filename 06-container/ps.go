@@ -56,9 +56,11 @@ func ps(rootless, quiet bool) error {
 
 // stop ends a container as docker stop does: SIGTERM to its runtime,
 // which passes it on to the container; if the container has not exited
-// after timeout, SIGKILL to its PID 1 — the kernel then kills every
-// process in its PID namespace. The runtime cleans up and exits with the
-// command's status, as it would on its own.
+// after timeout, SIGKILL to every process of its cgroup at once through
+// cgroup.kill — or, without one (Linux before 5.14, rootless), to PID 1,
+// and the kernel then kills every process in its PID namespace. The
+// runtime cleans up and exits with the command's status, as it would on
+// its own.
 func stop(rootless bool, id string, timeout time.Duration, log *explain.Log) error {
 	r, err := findInfo(rootless, id)
 	if err != nil {
@@ -72,7 +74,7 @@ func stop(rootless bool, id string, timeout time.Duration, log *explain.Log) err
 		fmt.Println(id)
 		return nil
 	}
-	if r.Init.alive() {
+	if r.Init.alive() && (r.Cgroup == "" || !killCgroup(r.Cgroup, log)) {
 		log.Step(fmt.Sprintf("kill(%d, SIGKILL) — PID 1, after %v", r.Init.PID, timeout), fmt.Sprintf("kill -KILL %d", r.Init.PID))
 		_ = unix.Kill(r.Init.PID, syscall.SIGKILL)
 	}

@@ -87,6 +87,9 @@ func (c *container) prepare() error {
 		if c.cgroup, err = makeCgroup(c.spec.ID, c.log); err != nil {
 			return err
 		}
+		if err := limitCgroup(c.spec.Limits, c.cgroup, c.log); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -264,7 +267,7 @@ func (c *container) describeNet() string {
 		return "eth0 through " + c.spec.Net.Mode
 	}
 	if c.spec.Rootless && c.flags.net == "" {
-		return "only lo (apt-get install passt for a network)"
+		return "only lo (apt-get install slirp4netns for a network)"
 	}
 	return "only lo (--net=none)"
 }

@@ -33,6 +33,13 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 	if f.stopTimeout < 0 {
 		return nil, cli.Failf("--stop-timeout %d: want 0 or more seconds", f.stopTimeout)
 	}
+	lim, err := parseLimits(f)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLimits(lim, f.rootless); err != nil {
+		return nil, err
+	}
 	rootfs, err := checkRootfs(f.rootfs)
 	if err != nil {
 		return nil, err
@@ -103,6 +110,7 @@ func makeSpec(f flags, command []string, verbose bool) (*spec, error) {
 		LayerSize: layerSize,
 		Volumes:   vols,
 		Net:       network,
+		Limits:    lim,
 		Protect:   protect,
 		TTY:       f.tty,
 		Verbose:   verbose,
