@@ -31,7 +31,7 @@ need-tool = command -v $(1) >/dev/null || apt-get install -y -qq $(2) >/dev/null
 	{ echo "make $@ needs $(1): apt-get install $(2), or your distribution's package for it"; exit 2; }
 
 # test-stress and fuzz are defined below.
-.PHONY: test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
+.PHONY: test-vm test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -134,8 +134,20 @@ doctor: build ## check every chapter's needs on this machine, with the fix for e
 	echo "doctor: $$((total-failed)) of $$total chapters ready on this machine$$( [ $$failed = 0 ] || echo '; fix the FAIL lines above')"; \
 	[ $$failed = 0 ]
 
-clean: ## remove bin/ and rootfs/ (rootfs/ is root's when sudo built it: sudo make clean)
-	rm -rf $(BIN) $(ROOTFS)
+# The VM lane's guest: the kernel package, the Debian root filesystem
+# and the initramfs, kept between runs.
+VM ?= .vm
+
+test-vm: check-go ## (root) the tests on Debian 12's kernel, cgroup v2 only, in a QEMU guest; KERNEL_PKG=… names another
+	$(need-root)
+	@$(call need-tool,qemu-system-x86_64,qemu-system-x86)
+	@$(call need-tool,mmdebstrap,mmdebstrap)
+	@$(call need-tool,busybox,busybox-static)
+	@GO=$(GO) ./scripts/vm/build.sh $(VM)
+	@./scripts/vm/run.sh $(VM)
+
+clean: ## remove bin/, rootfs/ and the VM lane's .vm/ (rootfs/ is root's when sudo built it: sudo make clean)
+	rm -rf $(BIN) $(ROOTFS) $(VM)
 
 fmt: check-go ## format the Go code
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')

@@ -77,9 +77,13 @@ func TestAttackSpoofNeighbours(t *testing.T) {
 	}
 	gw, vmac := macs[0], macs[1]
 	exec(vid, "nsprobe udp-listen 0.0.0.0:5000 > /tmp/heard 2>&1 < /dev/null &")
+	// The forged answers go on for a few seconds, in the background; the
+	// victim's table is read meanwhile.
 	attack := func(tag string) string {
-		exec(aid, fmt.Sprintf("sleep 1.2; nsprobe arp-reply eth0 10.99.0.1 10.99.0.51 %s; nsprobe frame eth0 %s 10.99.0.1 10.99.0.51:5000 %s", vmac, vmac, tag))
-		return exec(vid, `sleep 0.3; awk '$1=="10.99.0.1" {print $4}' /proc/net/arp; cat /tmp/heard`)
+		exec(aid, fmt.Sprintf("nsprobe arp-reply eth0 10.99.0.1 10.99.0.51 %s > /dev/null 2>&1 & echo $! > /tmp/forging; sleep 0.5; nsprobe frame eth0 %s 10.99.0.1 10.99.0.51:5000 %s", vmac, vmac, tag))
+		heard := exec(vid, `sleep 0.3; awk '$1=="10.99.0.1" {print $4}' /proc/net/arp; cat /tmp/heard`)
+		exec(aid, "while kill -0 $(cat /tmp/forging) 2> /dev/null; do sleep 0.2; done")
+		return heard
 	}
 	walled := attack("through-the-walls")
 	if !strings.HasPrefix(walled, gw+"\n") || strings.Contains(walled, "says") {

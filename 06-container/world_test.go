@@ -42,8 +42,7 @@ type world struct {
 func newWorld(t *testing.T, host string) *world {
 	t.Helper()
 	w := &world{name: uniq("nslabw"), host: host, link: uniq("nsw")}
-	labtest.Run(t, "ip", "netns", "add", w.name).Want(t, 0)
-	t.Cleanup(func() { labtest.Run(t, "ip", "netns", "del", w.name) })
+	addNetns(t, w.name)
 	w.onHost(t, "ip", "link", "add", w.link, "type", "veth", "peer", "name", "eth0", "netns", w.name).Want(t, 0)
 	w.onHost(t, "ip", "addr", "add", hostOnWorld+"/30", "dev", w.link).Want(t, 0)
 	w.onHost(t, "ip", "link", "set", w.link, "up").Want(t, 0)
@@ -91,8 +90,7 @@ func (w *world) start(t *testing.T, args ...string) *labtest.Running {
 func newFakeHost(t *testing.T) string {
 	t.Helper()
 	h := uniq("nslabh")
-	labtest.Run(t, "ip", "netns", "add", h).Want(t, 0)
-	t.Cleanup(func() { labtest.Run(t, "ip", "netns", "del", h) })
+	addNetns(t, h)
 	labtest.Run(t, "ip", "-n", h, "link", "set", "lo", "up").Want(t, 0)
 	return h
 }
@@ -106,4 +104,13 @@ func inNet(host string, args ...string) []string {
 		return args
 	}
 	return append([]string{"nsenter", "--net=/run/netns/" + host}, args...)
+}
+
+// addNetns is ip netns add NAME, undone at the test's end — with the
+// /run/netns mount that the first ip netns add on a machine makes.
+func addNetns(t *testing.T, name string) {
+	t.Helper()
+	labtest.RestoreRunNetns(t)
+	labtest.Run(t, "ip", "netns", "add", name).Want(t, 0)
+	t.Cleanup(func() { labtest.Run(t, "ip", "netns", "del", name) })
 }

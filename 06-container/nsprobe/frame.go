@@ -49,11 +49,15 @@ func arpReply(args []string) error {
 	copy(arp[14:], c[:])
 	copy(arp[18:], targetMAC)
 	copy(arp[24:], t[:])
+	// Linux keeps the first of several answers: an answer that would
+	// change an entry updated less than a second ago (the neighbour
+	// table's locktime) only marks it stale — and that is an update too.
+	// So answers come more than a second apart: one of them overrides.
 	for i := 0; i < 5; i++ {
 		if err := sendFrame(ifi, targetMAC, 0x0806, arp); err != nil {
 			return err
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(1100 * time.Millisecond)
 	}
 	fmt.Printf("arp-reply: told %s that %s is at %s\n", target, claimed, ifi.HardwareAddr)
 	return nil

@@ -214,3 +214,31 @@ func tree(root string) []string {
 	})
 	return paths
 }
+
+// RestoreRunNetns undoes, at the test's end, what the first ip netns add
+// on a machine leaves behind: /run/netns, and a bind mount of it onto
+// itself (which ip makes to share it). When no name is left there and
+// neither was there before, both go. Call it after NoTrace, whose check
+// then runs after it.
+func RestoreRunNetns(t testing.TB) {
+	t.Helper()
+	_, err := os.Stat("/run/netns")
+	existed := err == nil
+	mounted := false
+	for _, m := range Mounts(t, "/proc/self/mountinfo") {
+		if strings.HasPrefix(m, "/run/netns ") {
+			mounted = true
+		}
+	}
+	t.Cleanup(func() {
+		if left, _ := os.ReadDir("/run/netns"); len(left) > 0 {
+			return
+		}
+		if !mounted {
+			_ = exec.Command("umount", "/run/netns").Run()
+		}
+		if !existed {
+			os.Remove("/run/netns")
+		}
+	})
+}
