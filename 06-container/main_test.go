@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -240,6 +243,36 @@ func TestRuntimeKilled(t *testing.T) {
 	if _, err := os.Stat("/run/nslab/leases/nslab0/10.99.0.77"); !os.IsNotExist(err) {
 		t.Errorf("the stale lease is still there after the next run: %v", err)
 	}
+}
+
+// A runtime killed with SIGKILL stays a zombie until its parent reaps it
+// — a shell that started it in the background may have exited. A zombie
+// is dead: the next run takes over its lease and state at once.
+func TestRuntimeKilledNotYetReaped(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	// Not labtest.Start, which reaps as soon as the runtime exits.
+	cmd := exec.Command(bin, args(t, noDNS, "--ip", "10.99.0.78", "--", "sh", "-c", "echo ready; exec sleep 987002")...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if line, err := bufio.NewReader(out).ReadString('\n'); line != "ready\n" {
+		t.Fatalf("the container said %q, %v", line, err)
+	}
+	_ = cmd.Process.Kill()
+	waitUntil(t, "the runtime to be a zombie", func() bool {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		return strings.Contains(string(b), ") Z ")
+	})
+	runC(t, noDNS, "--ip", "10.99.0.78", "--", "true").Want(t, 0)
+	if dirs, _ := filepath.Glob("/run/nslab/containers/*"); len(dirs) > 0 {
+		t.Errorf("the zombie runtime's state is still there: %v", dirs)
+	}
+	_ = cmd.Wait()
 }
 
 // processes returns the PIDs whose command line is exactly cmdline.

@@ -104,26 +104,38 @@ func self() owner {
 	return owner{PID: os.Getpid(), Start: start}
 }
 
-// alive reports whether the owner is still running.
+// alive reports whether the owner is still running: its PID holds the
+// same process (the same start time), and that process has not died — a
+// killed process stays a zombie, /proc entry and all, until its parent
+// reaps it, which a runtime started in the background by a shell that
+// has exited may wait for a while.
 func (o owner) alive() bool {
-	start, err := startTime(o.PID)
-	return err == nil && start == o.Start
+	state, start, err := procStat(o.PID)
+	return err == nil && start == o.Start && state != "Z" && state != "X"
 }
 
 func (o owner) String() string { return fmt.Sprintf("%d %d", o.PID, o.Start) }
 
-// startTime reads field 22 of /proc/PID/stat. The command name (field 2)
-// may hold spaces, so the fields are counted after its closing ')'.
+// startTime reads field 22 of /proc/PID/stat, the start time.
 func startTime(pid int) (uint64, error) {
+	_, start, err := procStat(pid)
+	return start, err
+}
+
+// procStat reads fields 3 (the state: R, S, Z …) and 22 (the start
+// time) of /proc/PID/stat. The command name (field 2) may hold spaces,
+// so the fields are counted after its closing ')'.
+func procStat(pid int) (state string, start uint64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return "", 0, err
 	}
 	rest := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 	if len(rest) < 20 {
-		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+		return "", 0, fmt.Errorf("short /proc/%d/stat", pid)
 	}
-	return strconv.ParseUint(rest[19], 10, 64)
+	start, err = strconv.ParseUint(rest[19], 10, 64)
+	return rest[0], start, err
 }
 
 // record is the content of an owner file or a lease: "PID START ID".
