@@ -25,7 +25,7 @@ timeout "${VM_TIMEOUT:-1800}" qemu-system-x86_64 $accel_args -smp 2 -m 4096 \
 	-nographic -no-reboot -nic none -serial mon:stdio \
 	-kernel "$out/vmlinuz" -initrd "$out/initrd" \
 	-append "console=ttyS0 cgroup_no_v1=all panic=-1 quiet rdinit=/init nslab.packages=${PACKAGES:-} nslab.run=${RUN:-.}" </dev/null 2>&1 |
-	tr -d '\r' | tee "$out/console.log" | grep --line-buffered '^nslab-vm' || true
+	sed -u 's/\r$//' | tee "$out/console.log" | grep --line-buffered '^nslab-vm' || true
 
 done=$(sed -n 's/^nslab-vm: done //p' "$out/console.log")
 if [ -z "$done" ]; then
