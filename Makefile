@@ -31,7 +31,7 @@ need-tool = command -v $(1) >/dev/null || apt-get install -y -qq $(2) >/dev/null
 	{ echo "make $@ needs $(1): apt-get install $(2), or your distribution's package for it"; exit 2; }
 
 # test-stress and fuzz are defined below.
-.PHONY: test-vm test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
+.PHONY: check-docs test-vm test-stress fuzz help build run-01 run-02 run-03 run-04 run-05 run-06 test test-01 test-02 test-03 test-04 test-05 test-06 bench rootfs doctor clean fmt vet check-go
 
 help: ## list the targets
 	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | expand -t 14
@@ -146,8 +146,17 @@ test-vm: check-go ## (root) the tests on Debian 12's kernel, cgroup v2 only, in 
 	@GO=$(GO) ./scripts/vm/build.sh $(VM)
 	@./scripts/vm/run.sh $(VM)
 
+# Tools for check-docs that npm installs (mermaid-cli), kept between runs.
+TOOLS ?= .tools
+
+check-docs: ## check the book itself: every Mermaid diagram renders, the cloud-init is schema-valid (needs chromium, cloud-init, npm)
+	@$(call need-tool,chromium,chromium)
+	@$(call need-tool,cloud-init,cloud-init)
+	@command -v npm >/dev/null || { echo "make check-docs needs npm: apt-get install npm"; exit 2; }
+	@./scripts/check-docs.sh $(TOOLS)
+
 clean: ## remove bin/, rootfs/ and the VM lane's .vm/ (rootfs/ is root's when sudo built it: sudo make clean)
-	rm -rf $(BIN) $(ROOTFS) $(VM)
+	rm -rf $(BIN) $(ROOTFS) $(VM) $(TOOLS)
 
 fmt: check-go ## format the Go code
 	gofmt -w $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')
