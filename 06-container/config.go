@@ -36,6 +36,7 @@ type flags struct {
 	volumes, dns, publish                              []string
 	seccomp                                            string
 	stopTimeout                                        int
+	timings                                            bool
 }
 
 // spec is everything the container's init needs, checked and resolved by
@@ -62,6 +63,9 @@ type spec struct {
 	Protect   protections
 	TTY       bool // the command gets a terminal of the container's own
 	Verbose   bool
+	Timings   bool   // --timings: the init and pid1 note their phases (timings.go)
+	Marks     []mark // the init's notes, carried to pid1
+	InitKiB   int64  // the init's peak resident size, carried to pid1
 
 	// Filled in by the init for the pid1 stage: descriptors that stay
 	// open across its execve, -1 for none.
@@ -69,6 +73,7 @@ type spec struct {
 	Stdin      int // the command's standard input, without a terminal
 	Terminal   int // the slave of the container's terminal, with -t
 	ExecSocket int // rootless: where exec requests arrive (execserver.go)
+	TimingsFD  int // with --timings: where pid1 sends the notes to the runtime
 }
 
 // netSpec is the container's side of the network.

@@ -16,6 +16,7 @@ const (
 	fdLifeline = 4 // never written: it ends when the runtime does
 	fdStdin    = 5 // the command's standard input, without -t
 	fdTTY      = 6 // with -t: a socket to hand the pty's master to the runtime
+	fdTimings  = 7 // with --timings: where pid1 sends the notes (timings.go)
 )
 
 // containerInit is the container's init, the init's side of main.go's
@@ -25,6 +26,7 @@ const (
 // procmask.go, ipc.go), terminal (tty.go) — and then limits itself and
 // becomes the pid1 stage (pid1.go), which runs the command.
 func containerInit(log *explain.Log) error {
+	entered := monotonic()
 	if err := reexec.Require("pid", "mnt", "uts", "ipc", "net"); err != nil {
 		return err
 	}
@@ -32,9 +34,15 @@ func containerInit(log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket = fdLifeline, -1, -1, -1
+	s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket, s.TimingsFD = fdLifeline, -1, -1, -1, -1
 	if !s.TTY {
 		s.Stdin = fdStdin
+	}
+	m := &marks{on: s.Timings}
+	if s.Timings {
+		s.TimingsFD = fdTimings
+		m.list = []mark{{At: entered, Who: "init", What: "the init's Go runtime start"}}
+		m.note("init", "wait for the spec, while the runtime connects the init")
 	}
 	pauseForTest()
 
@@ -44,6 +52,7 @@ func containerInit(log *explain.Log) error {
 	if err := networkInside(s.Net, log); err != nil {
 		return cli.Failf("network: %w", err)
 	}
+	m.note("init", "hostname; lo, eth0 and the route")
 	if s.Rootless {
 		if s.ExecSocket, err = listenExec(execSocketPath(s.StateDir), log); err != nil {
 			return err
@@ -52,6 +61,7 @@ func containerInit(log *explain.Log) error {
 	if err := buildRoot(s, log); err != nil {
 		return err
 	}
+	m.note("init", "the root: overlay, /proc, /sys, /dev, /etc, pivot_root, masks")
 	if s.TTY {
 		if s.Terminal, err = openTerminal(fdTTY, log); err != nil {
 			return err
@@ -61,6 +71,8 @@ func containerInit(log *explain.Log) error {
 		return err
 	}
 	markCloexec()
+	m.note("init", "terminal, working directory")
+	s.Marks, s.InitKiB = m.list, peakKiB()
 	return execPID1(s, log)
 }
 

@@ -43,6 +43,7 @@ Subcommands, before any --:
 A command that happens to be called run, exec, ps or stop goes after --.`
 
 func main() {
+	goStart, started := cpuBeforeMain(), monotonic()
 	p := cli.New(prog, prog+" [flags] [--] [COMMAND [ARG...]]  |  "+prog+" exec|ps|stop ...", summary)
 	var f flags
 	p.Flags.StringVar(&f.rootfs, "rootfs", "rootfs", "root filesystem directory (make rootfs builds ./rootfs), the read-only lower layer")
@@ -73,6 +74,7 @@ func main() {
 	p.Flags.BoolVar(&f.maskProc, "mask-proc", true, "hide /proc/kcore, /proc/keys... and make /proc/sys and friends read-only (=false to turn off)")
 	p.Flags.BoolVar(&f.confineNet, "confine-net", false, "keep the container to the bridge's subnet: no way out, not even to the host")
 	p.Flags.IntVar(&f.stopTimeout, "stop-timeout", 10, "seconds the container gets after SIGTERM or SIGHUP to the runtime before SIGKILL")
+	p.Flags.BoolVar(&f.timings, "timings", false, "at exit, a table of where the time went: each phase of the runtime, the init and pid1")
 	p.Flags.BoolVar(&f.cleanup, "cleanup", false, "remove the bridge and state left by runtimes that were killed, then exit")
 	command, err := p.Parse(os.Args[1:])
 	if err != nil {
@@ -93,13 +95,13 @@ func main() {
 		// The run flags may come after the word "run" too.
 		if err = p.Flags.Parse(command[1:]); err == nil {
 			f.hostnameGiven = p.Flags.Changed("hostname")
-			err = run(f, p.Flags.Args(), p.Verbose, log)
+			err = run(f, p.Flags.Args(), p.Verbose, log, runStart{goStart, started})
 		}
 	case sub != "":
 		err = other(sub, f.rootless, command[1:], log)
 	default:
 		f.hostnameGiven = p.Flags.Changed("hostname")
-		err = run(f, command, p.Verbose, log)
+		err = run(f, command, p.Verbose, log, runStart{goStart, started})
 	}
 	cli.Exit(prog, err)
 }
@@ -152,14 +154,32 @@ func other(sub string, rootless bool, args []string, log *explain.Log) error {
 	return execIn(rootless, id, ef, command, log)
 }
 
+// runStart is when the runtime started: the CPU time its Go runtime took
+// before main, and CLOCK_MONOTONIC when main began (timings.go).
+type runStart struct {
+	goStart time.Duration
+	main    int64
+}
+
 // run is the runtime, step by step.
-func run(f flags, command []string, verbose bool, log *explain.Log) (err error) {
+func run(f flags, command []string, verbose bool, log *explain.Log, start runStart) (err error) {
+	m := &marks{on: f.timings, list: []mark{{At: start.main, Who: "runtime", What: "main"}}}
 	// 1. Check everything before creating anything.
 	s, err := makeSpec(f, command, verbose)
 	if err != nil {
 		return err
 	}
-	c := &container{spec: s, flags: f, log: log}
+	s.Timings = f.timings
+	m.note("runtime", "check the flags, the rootfs, the command")
+	c := &container{spec: s, flags: f, log: log, marks: m}
+	if f.timings {
+		// Deferred first, so it runs last: after the teardown below.
+		defer func() {
+			m.note("runtime", "teardown: ports, network, lease, layer, cgroup, state directory")
+			fmt.Fprint(os.Stderr, timingTable(start.goStart, append(m.list, c.child.Marks...)))
+			fmt.Fprint(os.Stderr, memoryLine(c.child))
+		}()
+	}
 	defer cli.Cleanup(&err, "removing the container's state", c.remove)
 	// From here on a signal must not end the runtime before it has
 	// removed what it made: catch them now, act on them below.
@@ -181,6 +201,7 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 	if err := c.holdPorts(); err != nil {
 		return err
 	}
+	m.note("runtime", "standard streams, host ports")
 	if err := c.prepare(); err != nil {
 		return err
 	}
@@ -218,7 +239,9 @@ func run(f flags, command []string, verbose bool, log *explain.Log) (err error) 
 
 	// 6. Wait for the init, passing signals on, then for its output.
 	status, err := c.wait(sigs)
+	m.note("runtime", "PID 1 exits; the kernel ends the namespaces; the runtime reaps it")
 	c.streams.finish()
+	c.child = c.receiveTimings()
 	if err != nil {
 		return err
 	}

@@ -41,7 +41,7 @@ func execPID1(s *spec, log *explain.Log) error {
 	if err != nil {
 		return err
 	}
-	keep := []int{memfd, s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket}
+	keep := []int{memfd, s.Lifeline, s.Stdin, s.Terminal, s.ExecSocket, s.TimingsFD}
 	return osthread.Run(func() error {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare(CLONE_NEWCGROUP): %w", err)
@@ -115,12 +115,15 @@ func pid1(args []string) error {
 		return err
 	}
 	log := explain.New(s.Verbose, "pid1")
+	m := &marks{on: s.Timings, list: s.Marks}
+	m.note("pid1", "cgroup namespace, protections, execve of pid1 and its Go runtime start")
 	cmd, theirs := commandOf(s)
 	lifeline := watchLifeline(pipe(s.Lifeline, "lifeline"))
 	log.Step(fmt.Sprintf("fork + execve(%q) under the init", s.Path), "exec "+explain.Command(s.Command...))
 	// Once the command has its copies, pid1 keeps none of its terminal
 	// or standard input: no descriptor it does not need.
 	started := func() {
+		m.note("pid1", "fork + execve of the command")
 		for _, f := range theirs {
 			f.Close()
 		}
@@ -130,6 +133,8 @@ func pid1(args []string) error {
 		go serveExec(s.ExecSocket, in, s)
 	}
 	status, err := in.Run(cmd, initproc.Options{Stop: lifeline, Started: started})
+	m.note("command", "the command runs, and exits")
+	sendTimings(s.TimingsFD, childTimings{Marks: m.list, InitKiB: s.InitKiB, PID1KiB: peakKiB()})
 	if err != nil {
 		return cli.Errorf(status, "%s: %w", s.Command[0], err)
 	}

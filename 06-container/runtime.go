@@ -40,8 +40,11 @@ type container struct {
 	cgroup     string       // its cgroup, as root
 	streams    *streams
 	cmd        *exec.Cmd
-	specOut    *os.File // the runtime's end of the spec pipe
-	lifeline   *os.File // held open while the runtime lives
+	specOut    *os.File     // the runtime's end of the spec pipe
+	lifeline   *os.File     // held open while the runtime lives
+	marks      *marks       // --timings: the runtime's notes
+	timingsIn  *os.File     // --timings: where pid1 sends its notes and the init's
+	child      childTimings // those notes, once the container has ended
 }
 
 // cloneFlags are the namespaces the init is born in: all but time, user
@@ -67,6 +70,7 @@ func (c *container) prepare() error {
 	}
 	defer unlock()
 	sweep(root, c.spec.Rootless)
+	c.marks.note("runtime", "lock the state directory, sweep stale state")
 	addr := netip.Addr{}
 	if c.spec.Net.Mode == "bridge" {
 		if err := c.checkHostFirewall(); err != nil {
@@ -75,6 +79,7 @@ func (c *container) prepare() error {
 		if addr, err = c.leaseAddress(root); err != nil {
 			return err
 		}
+		c.marks.note("runtime", "the host's firewall, the bridge, an address")
 	}
 	if c.dir, err = makeContainerDir(root, c.spec.ID); err != nil {
 		return err
@@ -83,6 +88,7 @@ func (c *container) prepare() error {
 	if err := c.prepareLayer(); err != nil {
 		return err
 	}
+	c.marks.note("runtime", "the container's directory, its writable layer")
 	if !c.spec.Rootless {
 		if c.cgroup, err = makeCgroup(c.spec.ID, c.log); err != nil {
 			return err
@@ -90,6 +96,7 @@ func (c *container) prepare() error {
 		if err := limitCgroup(c.spec.Limits, c.cgroup, c.log); err != nil {
 			return err
 		}
+		c.marks.note("runtime", "its cgroup and limits")
 	}
 	return nil
 }
@@ -179,6 +186,15 @@ func (c *container) start() error {
 	}
 	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = c.streams.devNull, c.streams.initOut, c.streams.initErr
 	c.cmd.ExtraFiles = append([]*os.File{specIn, lifeIn}, c.streams.initFiles()...)
+	if c.spec.Timings {
+		timingsIn, timingsOut, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		defer timingsOut.Close() // the init has its copy once started
+		c.timingsIn = timingsIn
+		c.cmd.ExtraFiles = append(c.cmd.ExtraFiles, timingsOut)
+	}
 	markCloexec()
 	c.log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
 		"unshare --uts --mount --pid --fork --ipc --net"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
@@ -189,6 +205,7 @@ func (c *container) start() error {
 		return cli.Failf("starting the init: %w", err)
 	}
 	c.streams.started()
+	c.marks.note("runtime", "clone + execve of the init, as the runtime sees it")
 	return nil
 }
 
@@ -207,6 +224,7 @@ func (c *container) connect() error {
 			return err
 		}
 	}
+	c.marks.note("runtime", "the init into its cgroup, or its uid and gid maps")
 	switch c.spec.Net.Mode {
 	case "bridge":
 		if err := c.plug(pid); err != nil {
@@ -221,13 +239,25 @@ func (c *container) connect() error {
 			return err
 		}
 	}
+	c.marks.note("runtime", "its network: veth pair and rules, or the rootless helper")
 	c.log.Step("write(spec pipe, JSON)", "")
 	err := json.NewEncoder(c.specOut).Encode(c.spec)
 	c.specOut.Close()
 	if err != nil {
 		return cli.Failf("sending the spec to the init: %w", err)
 	}
+	c.marks.note("runtime", "send the spec")
 	return nil
+}
+
+// receiveTimings reads the notes pid1 sent, with the init's, once the
+// container has ended: pid1 wrote them as it exited.
+func (c *container) receiveTimings() childTimings {
+	if c.timingsIn == nil {
+		return childTimings{}
+	}
+	defer c.timingsIn.Close()
+	return receiveTimings(c.timingsIn)
 }
 
 // wait waits for the init, passing on the signals a user sends (caught
