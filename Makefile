@@ -125,6 +125,7 @@ rootfs: build ## build ./rootfs from busybox-static, or from ROOTFS_TAR=file.tar
 bench: rootfs ## (root) 06-container beside unshare, bwrap, runc, crun: writes docs/benchmarks.md (informative)
 	$(need-root)
 	@$(call need-tool,hyperfine,hyperfine)
+	@$(call need-tool,/usr/bin/time,time)
 	@$(GO) build -o $(BIN)/bench ./bench
 	@./$(BIN)/bench --bin $(BIN) --rootfs $(ROOTFS)
 

@@ -74,6 +74,11 @@ func run(cfg config) error {
 	if r.Start, r.Refused, err = startToExit(cfg); err != nil {
 		return err
 	}
+	fmt.Println("bench: where the time goes (--timings), and memory")
+	if r.Phases, err = phases(cfg, r.Start); err != nil {
+		return err
+	}
+	r.Memory = memory(cfg, r.Start)
 	fmt.Println("bench: 500 containers in a row, 32 at once")
 	if r.Scale, err = scale(cfg); err != nil {
 		return err

@@ -17,6 +17,8 @@ type report struct {
 	Refused []refused
 	Scale   scaleResult
 	Net     []netResult
+	Phases  []phaseResult
+	Memory  []memoryRow
 }
 
 type machine struct {
@@ -86,6 +88,8 @@ func (r report) markdown(chart string) string {
 	}
 	fmt.Fprintf(&b, "\n![start to exit, median with min–max](%s)\n\n", chart)
 	b.WriteString(r.targets())
+	b.WriteString(r.phasesMarkdown())
+	b.WriteString(r.memoryMarkdown())
 
 	b.WriteString("\n## Scale\n\n")
 	s := r.Scale
@@ -170,4 +174,36 @@ func (r report) svg() string {
 
 func escape(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;").Replace(s)
+}
+
+// phasesMarkdown is the time line of --timings, phase by phase, for each
+// network mode, and how its total compares with hyperfine's.
+func (r report) phasesMarkdown() string {
+	var b strings.Builder
+	b.WriteString("\n## Where the time goes\n\n")
+	fmt.Fprintf(&b, "`--timings` prints each phase of one run ([the chapter](06-container.md#where-the-time-goes---timings) explains them). Here, the median of each phase over %d runs; and each of those runs timed from outside too, from fork to reaping, as hyperfine does: what the table cannot see — the kernel's `execve` before the Go runtime starts, the exit after the last note — is the difference between the two.\n\n", phaseRuns)
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "**%s**: %.2f ms by `--timings`, %.2f ms from outside; the median run spent %.1f%% of its time outside the table (hyperfine, without `--timings`: %.2f ms).\n\n", p.Name, p.Total, p.Outside, 100*p.Unseen, p.Hyperfine)
+		b.WriteString("| who | phase | median ms |\n|---|---|---:|\n")
+		for _, row := range p.Phases {
+			fmt.Fprintf(&b, "| %s | %s | %.2f |\n", row.Who, row.What, row.Median)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// memoryMarkdown is the peak resident size of each tool's run.
+func (r report) memoryMarkdown() string {
+	var b strings.Builder
+	b.WriteString("## Memory\n\n")
+	b.WriteString("The peak resident size of one run, as GNU time reads it from wait4(2): the largest of the process and of those it waited for. For 06-container, `--timings` gives each program's own peak (`VmHWM`): the runtime, the init, and pid1.\n\n| tool | peak MiB |\n|---|---:|\n")
+	for _, m := range r.Memory {
+		fmt.Fprintf(&b, "| %s | %.1f |\n", m.Name, m.MiB)
+	}
+	for _, p := range r.Phases {
+		fmt.Fprintf(&b, "\n%s: the runtime %.1f MiB, the init %.1f MiB, pid1 %.1f MiB (medians).", p.Name, p.RuntimeRSS, p.InitRSS, p.PID1RSS)
+	}
+	b.WriteString("\n")
+	return b.String()
 }
