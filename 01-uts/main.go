@@ -100,6 +100,10 @@ func parent(cfg config, domainGiven bool, log *explain.Log) error {
 
 // childCommand builds the command that runs this binary again inside a new
 // UTS namespace (and a new user namespace with --user).
+//
+// LAB 1.2 (open): build the child: reexec.Command("child", …) with
+// CLONE_NEWUTS in SysProcAttr.Cloneflags — docs/01-uts.md "Why Go
+// re-executes itself", clone(2).
 func childCommand(cfg config, log *explain.Log) *exec.Cmd {
 	flags := uintptr(syscall.CLONE_NEWUTS)
 	shell := "unshare --uts"
@@ -132,6 +136,10 @@ func startError(err error) error {
 
 // child runs inside the new UTS namespace: it sets the names, then runs the
 // command, a shell, or prints a report.
+//
+// LAB 1.3 (open): in the child, set the names, print the "child:" line,
+// and execve the command — docs/01-uts.md "Seeing a namespace",
+// uts_namespaces(7).
 func child(cfg config, log *explain.Log) error {
 	if err := reexec.Require("uts"); err != nil {
 		return err

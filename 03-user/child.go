@@ -72,6 +72,10 @@ func waitForMaps() error {
 // not already make us root — with a map like "0 100000 65536", the
 // creator's own uid is not in the map at all. CAP_SETUID and CAP_SETGID
 // came through execve as ambient capabilities.
+//
+// LAB 3.2 (open): become uid and gid 0 with setresgid then setresuid,
+// when not root already — docs/03-user.md "Ranges, and why root is
+// needed for them", capabilities(7).
 func becomeRoot(cfg config, log *explain.Log) error {
 	if os.Getgid() != 0 {
 		log.Step("setresgid(0, 0, 0)", "setpriv --regid 0")

@@ -37,6 +37,10 @@ func (l *lab) stepLoopback() error {
 
 // stepHostVeth joins the host and namespace a with a veth pair, the peer
 // created directly inside a as eth0.
+//
+// LAB 5.2 (open): one RTM_NEWLINK for the pair, the peer born in a
+// (IFLA_NET_NS_FD); then addresses and links up on both sides —
+// docs/05-net.md, veth(4), rtnetlink(7).
 func (l *lab) stepHostVeth() error {
 	p := l.plan
 	if err := l.addVeth("", p.hostVeth, "a", "eth0"); err != nil {
@@ -80,6 +84,9 @@ func (l *lab) stepPair() error {
 
 // stepBridge creates a bridge on the host and plugs three namespaces into
 // it, each through a veth pair whose host end is a bridge port.
+//
+// LAB 5.3 (challenge): the bridge, and a port for each namespace
+// (IFLA_MASTER) — docs/05-net.md "A bridge", ip-link(8).
 func (l *lab) stepBridge() error {
 	p := l.plan
 	l.log.Step("RTM_NEWLINK kind bridge", "ip link add "+p.bridge+" type bridge")

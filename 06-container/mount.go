@@ -121,6 +121,10 @@ func mountProcAndSys(root *os.File, log *explain.Log) error {
 // and put_old the same directory, the old root ends up mounted on top of
 // the new one, at "/", where umount2(".", MNT_DETACH) removes it — no
 // directory for the old root has to be made in the rootfs.
+//
+// LAB 6.1 (guided): fchdir into the root, pivot_root(".", "."), then
+// umount2(".", MNT_DETACH) and chdir("/") — docs/06-container.md
+// "chroot is not a jail", pivot_root(2) "NOTES".
 func pivotRoot(root *os.File, log *explain.Log) error {
 	if err := root.Chdir(); err != nil {
 		return err

@@ -21,6 +21,9 @@ func checkHostname(name string) error {
 }
 
 // setHostname runs in the init, inside the new UTS namespace.
+//
+// LAB 6.2 (open): chapter 01's uts.SetHostname, inside the init —
+// docs/06-container.md "The sequence".
 func setHostname(s *spec, log *explain.Log) error {
 	if err := uts.SetHostname(s.Hostname, log); err != nil {
 		return err

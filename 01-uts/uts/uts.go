@@ -37,6 +37,9 @@ func flagName(what string) string {
 
 // SetHostname sets the hostname of the caller's UTS namespace. It needs
 // CAP_SYS_ADMIN in the user namespace that owns that UTS namespace.
+//
+// LAB 1.1 (guided): set the hostname with unix.Sethostname, and say so
+// with log.Step — docs/01-uts.md "The kernel rules", sethostname(2).
 func SetHostname(name string, log *explain.Log) error {
 	log.Step(fmt.Sprintf("sethostname(%q)", name), "hostname "+name)
 	if err := unix.Sethostname([]byte(name)); err != nil {

@@ -70,6 +70,10 @@ var Propagations = map[string]uintptr{
 // target and its peers. With recursive, every mount beneath target changes
 // too — what "mount --make-rprivate /" does. Only the caller's mount
 // namespace is affected.
+//
+// LAB 2.1 (guided): look the kind up in Propagations and mount(2) with
+// no source and that flag (MS_REC with recursive) — docs/02-mount.md,
+// mount_namespaces(7) "Shared subtrees".
 func SetPropagation(target, kind string, recursive bool, log *explain.Log) error {
 	flag, ok := Propagations[kind]
 	if !ok {
@@ -105,6 +109,9 @@ func MountFS(fstype, source, target string, flags uintptr, data string, log *exp
 // Bind makes the directory (or file) source visible at target as well:
 // one filesystem tree, two places. With recursive, the mounts beneath
 // source come along (--rbind).
+//
+// LAB 2.2 (open): mount(2) source on target with MS_BIND (and MS_REC) —
+// docs/02-mount.md, mount(2) "Creating a bind mount".
 func Bind(source, target string, recursive bool, log *explain.Log) error {
 	flags := uintptr(unix.MS_BIND)
 	shell := "mount --bind "

@@ -23,6 +23,10 @@ import (
 // The writer must be in the parent user namespace (or the namespace
 // itself), and without CAP_SETUID there it may only map its own euid.
 // show prints each write as it happens; log prints the shell twin.
+//
+// LAB 3.1 (guided): write uid_map, then "deny" to setgroups when asked,
+// then gid_map, each with write() — docs/03-user.md "Three processes, two
+// pipes", user_namespaces(7) "User and group ID mappings".
 func WriteMaps(pid int, uids, gids Map, denySetgroups bool, show func(file, content string), log *explain.Log) error {
 	if err := write(pid, "uid_map", uids.String(), show, log); err != nil {
 		return err

@@ -76,6 +76,10 @@ func Run(cmd *exec.Cmd, opts Options) (int, error) {
 //
 // An error means the command could not be started; its exit status then
 // follows the convention of 126 (cannot run) and 127 (not found).
+//
+// LAB 4.2 (open): catch SIGCHLD and the signals to forward, start the
+// command, then loop: reap, and pass every other signal on to the
+// command — docs/04-pid.md "The init's job", signal(7), pid_namespaces(7).
 func (in *Init) Run(cmd *exec.Cmd, opts Options) (int, error) {
 	signals := opts.Signals
 	if signals == nil {
@@ -134,6 +138,10 @@ func (in *Init) Spawn(cmd *exec.Cmd) (<-chan int, error) {
 // reap collects every child that has exited, without blocking, and hands
 // each status to its owner: done is set when one was the main command; a
 // spawned process's goes to its channel; the rest are orphans.
+//
+// LAB 4.1 (guided): loop on wait4(-1, WNOHANG) until no child is left to
+// collect, and hand each status on — docs/04-pid.md "The init's job",
+// pid_namespaces(7), wait(2).
 func (in *Init) reap(main int, reaped func(int, unix.WaitStatus)) (status int, done bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()

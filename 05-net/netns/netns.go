@@ -42,6 +42,10 @@ func (ns *NS) Close() error { return ns.file.Close() }
 // New creates an empty network namespace: unshare(CLONE_NEWNET) on a
 // throwaway thread, then an open descriptor to /proc/thread-self/ns/net,
 // which outlives the thread.
+//
+// LAB 5.1 (guided): on a thread of its own (osthread.Run), unshare
+// CLONE_NEWNET and open /proc/thread-self/ns/net — docs/05-net.md,
+// network_namespaces(7), unshare(2).
 func New() (*NS, error) {
 	var ns *NS
 	err := osthread.Run(func() error {
