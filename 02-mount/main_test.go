@@ -26,17 +26,26 @@ func runLeakScript(t *testing.T, flags string) labtest.Result {
 	return labtest.SystemdLikeHost(t, []string{"BIN=" + bin, "DIR=" + dir, "FLAGS=" + flags}, leakScript)
 }
 
+// subMount makes the scratch directory a shared mount of its own first,
+// as a host's /tmp or /run often is: only a recursive change of
+// propagation (MS_REC) reaches it.
+const subMount = `mount -t tmpfs nslab-sub "$DIR" && mount --make-shared "$DIR" && `
+
 // On a host whose / is shared, the default (private) and slave leave the
-// host's table untouched while the child has two mounts.
+// host's table untouched while the child has two mounts — also when the
+// mounts go under a shared submount.
 func TestNoLeakOnSystemdLikeHost(t *testing.T) {
 	labtest.NeedRoot(t)
 	labtest.NoTrace(t)
 	for _, flags := range []string{"", "--propagation slave"} {
-		r := runLeakScript(t, flags).Want(t, 0)
-		if got := labtest.Lines(r.Stdout); len(got) != 3 || got[0] != "0" || got[1] != "2" || got[2] != "after: 0" {
-			t.Errorf("%q: host/child/after mount counts = %q, want 0, 2, after: 0\n%s", flags, got, r.Stderr)
+		for _, pre := range []string{"", subMount} {
+			env := []string{"BIN=" + bin, "DIR=" + t.TempDir(), "FLAGS=" + flags}
+			r := labtest.SystemdLikeHost(t, env, pre+leakScript).Want(t, 0)
+			if got := labtest.Lines(r.Stdout); len(got) != 3 || got[0] != "0" || got[1] != "2" || got[2] != "after: 0" {
+				t.Errorf("%q %q: host/child/after mount counts = %q, want 0, 2, after: 0\n%s", flags, pre, got, r.Stderr)
+			}
+			r.Contains(t, "host:   / is shared:", "stayed in its namespace")
 		}
-		r.Contains(t, "host:   / is shared:", "stayed in its namespace")
 	}
 }
 

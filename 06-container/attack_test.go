@@ -96,7 +96,7 @@ func TestAttackEtcFiles(t *testing.T) {
 	if err := unix.Statfs("/run", &run); err != nil {
 		t.Fatal(err)
 	}
-	script := `grep -E ' /etc/(hostname|hosts|resolv.conf) ' /proc/self/mountinfo | cut -d' ' -f5,6
+	script := insideOnly + `grep -E ' /etc/(hostname|hosts|resolv.conf) ' /proc/self/mountinfo | cut -d' ' -f5,6
 echo x > /etc/hostname; echo x > /etc/resolv.conf
 echo "10.0.0.9 extra" >> /etc/hosts && echo small write ok
 dd if=/dev/zero of=/etc/hosts bs=1M count=100 2>&1 | tail -1

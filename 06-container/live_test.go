@@ -47,7 +47,7 @@ func TestCopyOnWriteRoot(t *testing.T) {
 	noTrace(t)
 	a, idA := startWaiting(t, "--net=none")
 	b, idB := startWaiting(t, "--net=none")
-	runC(t, "exec", idA, "--", "sh", "-c", "echo a > /etc/written; rm /bin/hostname").Want(t, 0)
+	runC(t, "exec", idA, "--", "sh", "-c", insideOnly+"echo a > /etc/written; rm /bin/hostname").Want(t, 0)
 	runC(t, "exec", idB, "--", "sh", "-c", "cat /etc/written; ls /bin/hostname").Want(t, 0).Contains(t, "can't open '/etc/written'", "/bin/hostname")
 	runC(t, "exec", idA, "--", "cat", "/etc/written").Want(t, 0).Contains(t, "a")
 	if _, err := os.Stat(filepath.Join(rootfs(t), "etc", "written")); !os.IsNotExist(err) {
@@ -78,7 +78,7 @@ func TestRootfsRWAndLayerSize(t *testing.T) {
 	labtest.NeedRoot(t)
 	noTrace(t)
 	r := privateRootfs(t)
-	labtest.Run(t, bin, "--rootfs", r, "--net=none", "--rootfs-rw", "--", "sh", "-c", "echo through > /etc/through").Want(t, 0)
+	labtest.Run(t, bin, "--rootfs", r, "--net=none", "--rootfs-rw", "--", "sh", "-c", insideOnly+"echo through > /etc/through").Want(t, 0)
 	if b, err := os.ReadFile(filepath.Join(r, "etc", "through")); err != nil || string(b) != "through\n" {
 		t.Errorf("--rootfs-rw did not write through: %q, %v", b, err)
 	}

@@ -53,6 +53,12 @@ func args(t testing.TB, a ...string) []string {
 	return append([]string{"--rootfs", rootfs(t)}, a...)
 }
 
+// insideOnly starts a script that writes or deletes files: it stops,
+// having done nothing, unless it runs inside the container's root — so
+// that a broken runtime under test (classroom mode grades students'
+// ones) cannot turn the script on the host's files.
+const insideOnly = `[ -e /etc/nslab-rootfs ] || { echo "not inside the container's root: refusing to write"; exit 99; }; `
+
 // noDNS is the container's own loopback as its name server: a lookup
 // fails at once, inside, and nothing leaves.
 const noDNS = "--dns=127.0.0.1"

@@ -69,6 +69,11 @@ chmod 1777 "$tmp/tmp"
 for f in hosts resolv.conf; do
 	[ -e "$tmp/etc/$f" ] || [ -L "$tmp/etc/$f" ] || : >"$tmp/etc/$f"
 done
+# A mark that this tree is a container's root: a test that writes inside
+# a container checks for it first, so that a broken runtime — a student's
+# pivot_root that left the host's root on top — cannot make it write to
+# the host instead.
+echo "the root filesystem of an nslab container" >"$tmp/etc/nslab-rootfs"
 
 mv "$tmp" "$dir"
 trap - EXIT
