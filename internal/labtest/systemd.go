@@ -12,5 +12,9 @@ import "testing"
 func SystemdLikeHost(t testing.TB, env []string, script string) Result {
 	t.Helper()
 	NeedRoot(t)
-	return RunOpts(t, Opts{Env: env}, "unshare", "--mount", "--propagation", "shared", "--", "sh", "-c", script)
+	// Private first, then shared again: made shared straight away, the
+	// scratch namespace's mounts would be peers of the real host's where
+	// its / is shared (a systemd machine, the VM lane), and what the
+	// script mounts would reach the machine itself.
+	return RunOpts(t, Opts{Env: env}, "unshare", "--mount", "--propagation", "private", "--", "sh", "-c", "mount --make-rshared / && "+script)
 }
