@@ -15,7 +15,7 @@ func init() {
 	// the two together before the scheduler can part them.
 	runtime.LockOSThread()
 	register("clocks", "", "print CLOCK_REALTIME, CLOCK_MONOTONIC and CLOCK_BOOTTIME, in seconds", clocks)
-	register("timens", "BOOTTIME-SECONDS COMMAND...", "run COMMAND in a new time namespace whose boot clock is ahead by that many seconds", timens)
+	register("timens", "BOOTTIME-SECONDS COMMAND...", "exec COMMAND with a new time namespace for its children, whose boot clock is ahead by that many seconds", timens)
 }
 
 // clocks prints the three clocks a program most often reads.
@@ -44,7 +44,11 @@ func clocks(args []string) error {
 // not per thread, and acts on the thread-group leader — the main thread.
 // So here, unlike everywhere else in nslab, the main thread changes: the
 // main goroutine, locked to the main thread since init (below), unshares,
-// writes the offsets and starts the command. Go's syscall.SysProcAttr cannot ask clone for it instead:
+// writes the offsets, and then execs the command — whose children are
+// born in the new namespace. Not a child of Go's: Go starts children with
+// vfork (CLONE_VM), which Debian 12's kernel (6.1) refuses into a new
+// time namespace (EINVAL), where 6.18 allows it. And Go's
+// syscall.SysProcAttr cannot ask clone for the namespace instead:
 // CLONE_NEWTIME is 0x80, inside the byte where clone(2) takes the exit
 // signal.
 func timens(args []string) error {
@@ -58,6 +62,10 @@ func timens(args []string) error {
 	if unix.Gettid() != unix.Getpid() {
 		return fmt.Errorf("timens must run on the main thread")
 	}
+	path, err := exec.LookPath(args[1])
+	if err != nil {
+		return err
+	}
 	if err := unix.Unshare(unix.CLONE_NEWTIME); err != nil {
 		return fmt.Errorf("unshare(CLONE_NEWTIME): %w", err)
 	}
@@ -65,7 +73,5 @@ func timens(args []string) error {
 	if err := os.WriteFile("/proc/self/timens_offsets", []byte(offsets), 0); err != nil {
 		return fmt.Errorf("timens_offsets: %w", err)
 	}
-	cmd := exec.Command(args[1], args[2:]...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	return cmd.Run()
+	return unix.Exec(path, args[1:], os.Environ())
 }
