@@ -209,6 +209,7 @@ func TestTranscripts(t *testing.T) {
 					return
 				}
 				bind := map[string]string{}
+				defer stopLeftovers(t, dir)
 				for _, s := range tr.steps {
 					if bridgedWithoutDNS(s.command) {
 						t.Fatalf("line %d: %q: a container with a network needs --dns naming a resolver of the transcript's own (or --net=none), so that no query leaves this machine", s.line, s.command)
@@ -227,6 +228,17 @@ func TestTranscripts(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// stopLeftovers stops any container a transcript left running — a
+// failed step before its stop, say — so that the next transcript starts
+// from a machine without one, and fails the transcript that left it.
+func stopLeftovers(t *testing.T, dir string) {
+	out, _ := exec.Command(dir+"/bin/06-container", "ps", "-q").Output()
+	for _, id := range strings.Fields(string(out)) {
+		t.Errorf("the transcript left container %s running; stopping it", id)
+		_ = exec.Command(dir+"/bin/06-container", "stop", "--stop-timeout", "0", id).Run()
 	}
 }
 
