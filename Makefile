@@ -80,7 +80,10 @@ test: check-go ## (root) run every test, then a short run of each fuzz target; f
 	$(GO) test -p 1 -count=1 -v ./... 2>&1 | tee $$log | grep -E '^(--- FAIL|--- SKIP|FAIL|ok |panic:)'; \
 	status=$${PIPESTATUS[0]}; \
 	if grep -q -- '--- SKIP' $$log; then echo "make test: tests skipped as root (see --- SKIP above)"; exit 1; fi; \
-	if [ $$status != 0 ]; then grep -B2 -A20 -- '--- FAIL' $$log | head -200; exit $$status; fi
+	if [ $$status != 0 ]; then \
+		for t in $$(sed -n 's/^--- FAIL: \([^ ]*\).*/\1/p' $$log | sort -u); do \
+			echo "== $$t"; sed -n "/^=== RUN   $$t\$$/,/^--- FAIL: $$t /p" $$log | grep -v '^=== ' | head -80; \
+		done; exit $$status; fi
 	@$(MAKE) --no-print-directory fuzz
 
 fuzz: check-go ## run each fuzz target FUZZTIME inputs (default 20000x), e.g. make fuzz FUZZTIME=2000000x
