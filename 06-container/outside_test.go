@@ -50,7 +50,7 @@ func TestPublishedPorts(t *testing.T) {
 	// stdin: an asker may repeat a datagram (udp-ask tries three times),
 	// and a server that counted them could be gone before the last ask.
 	a := labtest.Start(t, bin, args(t, noDNS, "--hostname", "pub", "--ip", "10.99.0.31", "-p", "8080:80", "-p", "8053:53/udp", "--",
-		"sh", "-c", "nsprobe udp-listen 0.0.0.0:53 1000 & nsprobe listen 0.0.0.0:80 4; read done; kill $!; wait")...)
+		"sh", "-c", "nsprobe udp-listen 0.0.0.0:53 1000 & nsprobe listen 0.0.0.0:80 4 || exit 1; read done; kill $!; wait; exit 0")...)
 	b := labtest.Start(t, bin, args(t, noDNS, "--hostname", "other", "-p", hostOnWorld+":8081:80", "--", "nsprobe", "listen", "0.0.0.0:80")...)
 	waitFor(t, a, "listening")
 	waitFor(t, a, "listening")
@@ -70,7 +70,7 @@ func TestPublishedPorts(t *testing.T) {
 	w.run(t, probe, "connect", hostOnWorld+":8081").Want(t, 0).Contains(t, "connect: hello from other")
 
 	a.Close()
-	out := a.Wait(t).Output()
+	out := a.Wait(t).Want(t, 0).Output()
 	for _, peer := range []string{"greeted " + worldAddr + ":", "greeted " + hostOnWorld + ":", "greeted 10.99.0.1:",
 		worldAddr + ":", "says from-host", "says from-loopback"} {
 		if !strings.Contains(out, peer) {
