@@ -22,6 +22,7 @@ type lab struct {
 	host  *netlink.Conn
 	log   *explain.Log
 	pause bool
+	enter *bufio.Reader // stdin, read one line per pause
 
 	ns         map[string]*netns.NS
 	conn       map[string]*netlink.Conn
@@ -91,15 +92,21 @@ func (l *lab) walk() error {
 	return nil
 }
 
-// wait pauses for Enter with --pause, unless a signal comes first.
+// wait pauses for Enter with --pause, unless a signal comes first. One
+// reader serves every pause: a reader per pause could buffer two Enters
+// that arrived together (from a pipe or a fifo) and lose the second. An
+// end of input (Ctrl-D, or a closed pipe) goes on, like Enter.
 func (l *lab) wait() error {
 	if !l.pause {
 		return nil
 	}
+	if l.enter == nil {
+		l.enter = bufio.NewReader(os.Stdin)
+	}
 	fmt.Printf("  … press Enter for the next step (meanwhile try: sudo ip netns exec %s ip -br addr)\n", l.name("a"))
 	line := make(chan error, 1)
 	go func() {
-		_, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		_, err := l.enter.ReadString('\n')
 		line <- err
 	}()
 	select {

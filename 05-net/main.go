@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"golang.org/x/sys/unix"
+
 	"nslab/05-net/firewall"
 	"nslab/05-net/netlink"
 	"nslab/internal/cli"
@@ -87,7 +89,7 @@ func run(cfg config, log *explain.Log) (err error) {
 	sig := caught()
 	switch {
 	case sig != 0:
-		err = cli.Errorf(cli.ExitSignalBase+int(sig), "interrupted by %v; removed everything the walk-through created", sig)
+		err = cli.Errorf(cli.ExitSignalBase+int(sig), "interrupted by %s; removed everything the walk-through created", unix.SignalName(sig))
 	case stepErr != nil:
 		err = cli.Failf("%w (everything created so far was removed)", stepErr)
 	}
