@@ -195,6 +195,7 @@ func TestTranscripts(t *testing.T) {
 	dir := setup(t)
 	labtest.NoTrace(t)
 	labtest.RestoreRunNetns(t) // 06-network's transcripts make a namespace
+	tunLikeDistributions(t)
 	t.Cleanup(func() { labtest.Run(t, dir+"/bin/06-container", "--cleanup") })
 	for _, file := range markdownFiles(t) {
 		transcripts, err := parseTranscripts(file)
@@ -229,6 +230,31 @@ func TestTranscripts(t *testing.T) {
 			})
 		}
 	}
+}
+
+// tunLikeDistributions opens /dev/net/tun to every user for the run, as
+// Debian's and Ubuntu's udev rule has it (mode 0666), and puts the mode
+// back after: rootless transcripts then show the network a learner's
+// machine gives, on a machine whose /dev/net/tun is closed (0600, as a
+// bare devtmpfs makes it).
+func tunLikeDistributions(t *testing.T) {
+	const tun = "/dev/net/tun"
+	fi, err := os.Stat(tun)
+	if err != nil {
+		t.Fatalf("rootless transcripts need %s: %v", tun, err)
+	}
+	mode := fi.Mode().Perm()
+	if mode&0o666 == 0o666 {
+		return
+	}
+	if err := os.Chmod(tun, mode|0o666); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := os.Chmod(tun, mode); err != nil {
+			t.Errorf("putting back the mode of %s: %v", tun, err)
+		}
+	})
 }
 
 // stopLeftovers stops any container a transcript left running — a
