@@ -10,7 +10,7 @@ import (
 // What a page names that the glossary must list: man pages — name and
 // section, as setns(2) — CLONE_ flags, and /proc files.
 var (
-	manRE   = regexp.MustCompile(`\b[a-z_0-9]+\([1-8]\)`)
+	manRE   = regexp.MustCompile(`\b[a-z_0-9]+(-[a-z_0-9]+)*\([1-8]\)`)
 	flagRE  = regexp.MustCompile(`\bCLONE_(NEW[A-Z]+|FS|INTO_CGROUP)\b`)
 	procRE  = regexp.MustCompile("`(/proc/[^` ]+)`")
 	pidRE   = regexp.MustCompile(`^/proc/(\d+|self|PID|\$\$|\$p|<pid>|\{[^}]*\})`)
