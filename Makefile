@@ -146,7 +146,7 @@ FORMAT ?= text
 LABS ?= labs
 chapter = $(filter $(1)-%,$(CHAPTERS))
 
-lab-%: check-go ## a student's copy of chapter NN in labs/, e.g. make lab-03 LEVEL=guided|open|challenge
+lab-%: check-go ## a student's copy of chapter NN in labs/, e.g. make lab-03 LEVEL=guided|open|challenge (or one step: 3.1)
 	@[ -n "$(call chapter,$*)" ] || { echo "make lab-$*: no chapter $* (01 to 06)"; exit 2; }
 	@$(GO) run ./internal/labkit make $(call chapter,$*) $(LABS)/$(call chapter,$*) $(LEVEL)
 

@@ -104,6 +104,7 @@ func parent(cfg config, domainGiven bool, log *explain.Log) error {
 // LAB 1.2 (open): build the child: reexec.Command("child", …) with
 // CLONE_NEWUTS in SysProcAttr.Cloneflags — docs/01-uts.md "Why Go
 // re-executes itself", clone(2).
+// Checked by TestChildHasOwnUTSNamespace.
 func childCommand(cfg config, log *explain.Log) *exec.Cmd {
 	flags := uintptr(syscall.CLONE_NEWUTS)
 	shell := "unshare --uts"
@@ -140,6 +141,7 @@ func startError(err error) error {
 // LAB 1.3 (open): in the child, set the names, print the "child:" line,
 // and execve the command — docs/01-uts.md "Seeing a namespace",
 // uts_namespaces(7).
+// Checked by TestHostnameInsideHostUnchanged.
 func child(cfg config, log *explain.Log) error {
 	if err := reexec.Require("uts"); err != nil {
 		return err

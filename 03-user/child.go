@@ -76,6 +76,7 @@ func waitForMaps() error {
 // LAB 3.2 (open): become uid and gid 0 with setresgid then setresuid,
 // when not root already — docs/03-user.md "Ranges, and why root is
 // needed for them", capabilities(7).
+// Checked by TestRootMapsARange.
 func becomeRoot(cfg config, log *explain.Log) error {
 	if os.Getgid() != 0 {
 		log.Step("setresgid(0, 0, 0)", "setpriv --regid 0")

@@ -82,7 +82,7 @@ func (l *lab) walk() error {
 			return err
 		}
 		fmt.Printf("\nstep %d — %s\n", i+1, s.title)
-		if err := s.run(); err != nil {
+		if err := runStep(s.run); err != nil {
 			return fmt.Errorf("step %d: %w", i+1, err)
 		}
 		if err := l.wait(); err != nil {
@@ -115,6 +115,18 @@ func (l *lab) wait() error {
 	case <-l.ctx.Done():
 		return l.ctx.Err()
 	}
+}
+
+// runStep runs one step, and turns a panic in it into the step's error:
+// a half-written step (a lab's stub, a nil map) then fails like any
+// other, and the undo list still removes what the earlier steps made.
+func runStep(step func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return step()
 }
 
 func (l *lab) name(letter string) string { return l.plan.netns[letter] }

@@ -41,6 +41,7 @@ func (l *lab) stepLoopback() error {
 // LAB 5.2 (open): one RTM_NEWLINK for the pair, the peer born in a
 // (IFLA_NET_NS_FD); then addresses and links up on both sides —
 // docs/05-net.md, veth(4), rtnetlink(7).
+// Checked by TestWalkThrough.
 func (l *lab) stepHostVeth() error {
 	p := l.plan
 	if err := l.addVeth("", p.hostVeth, "a", "eth0"); err != nil {
@@ -87,6 +88,7 @@ func (l *lab) stepPair() error {
 //
 // LAB 5.3 (challenge): the bridge, and a port for each namespace
 // (IFLA_MASTER) — docs/05-net.md "A bridge", ip-link(8).
+// Checked by TestBridgeCarriesTheTestsOwnConnection.
 func (l *lab) stepBridge() error {
 	p := l.plan
 	l.log.Step("RTM_NEWLINK kind bridge", "ip link add "+p.bridge+" type bridge")

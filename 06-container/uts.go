@@ -24,6 +24,7 @@ func checkHostname(name string) error {
 //
 // LAB 6.2 (open): chapter 01's uts.SetHostname, inside the init —
 // docs/06-container.md "The sequence".
+// Checked by TestHostnameAndPID1.
 func setHostname(s *spec, log *explain.Log) error {
 	if err := uts.SetHostname(s.Hostname, log); err != nil {
 		return err

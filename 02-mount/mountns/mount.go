@@ -74,6 +74,7 @@ var Propagations = map[string]uintptr{
 // LAB 2.1 (guided): look the kind up in Propagations and mount(2) with
 // no source and that flag (MS_REC with recursive) — docs/02-mount.md,
 // mount_namespaces(7) "Shared subtrees".
+// Checked by TestNoLeakOnSystemdLikeHost.
 func SetPropagation(target, kind string, recursive bool, log *explain.Log) error {
 	flag, ok := Propagations[kind]
 	if !ok {
@@ -112,6 +113,7 @@ func MountFS(fstype, source, target string, flags uintptr, data string, log *exp
 //
 // LAB 2.2 (open): mount(2) source on target with MS_BIND (and MS_REC) —
 // docs/02-mount.md, mount(2) "Creating a bind mount".
+// Checked by TestTmpfsAndBindInside.
 func Bind(source, target string, recursive bool, log *explain.Log) error {
 	flags := uintptr(unix.MS_BIND)
 	shell := "mount --bind "

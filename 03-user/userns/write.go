@@ -27,6 +27,7 @@ import (
 // LAB 3.1 (guided): write uid_map, then "deny" to setgroups when asked,
 // then gid_map, each with write() — docs/03-user.md "Three processes, two
 // pipes", user_namespaces(7) "User and group ID mappings".
+// Checked by TestNobodyBecomesRoot.
 func WriteMaps(pid int, uids, gids Map, denySetgroups bool, show func(file, content string), log *explain.Log) error {
 	if err := write(pid, "uid_map", uids.String(), show, log); err != nil {
 		return err

@@ -89,6 +89,7 @@ type decision struct {
 // LAB 6.3 (challenge): decide, for each system call number, allow or
 // refuse with which errno — docs/06-container.md "The seccomp filter",
 // seccomp(2).
+// Checked by TestAttackSystemCalls.
 func decisions(a arch, held caps.Set) map[uint32]decision {
 	d := map[uint32]decision{}
 	allow := func(name string) {

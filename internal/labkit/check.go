@@ -30,8 +30,9 @@ type testEvent struct {
 // checkLab builds the student's copy and runs the project's own tests of
 // the chapter's program against that binary: labtest.Build takes it from
 // NSLAB_PREBUILT instead of building the reference. The tests are the
-// tracked ones, never the copy's.
-func checkLab(top, chapter, dir string) ([]step, error) {
+// tracked ones, never the copy's; run, when not empty, narrows them as
+// go test -run does.
+func checkLab(top, chapter, dir, run string) ([]step, error) {
 	bin, err := os.MkdirTemp("", "nslab-check-")
 	if err != nil {
 		return nil, err
@@ -53,7 +54,7 @@ func checkLab(top, chapter, dir string) ([]step, error) {
 			return nil, fmt.Errorf("building nsprobe: %v\n%s", err, out)
 		}
 	}
-	test := exec.Command("go", "test", "-json", "-count=1", "./"+chapter+"/")
+	test := exec.Command("go", "test", "-json", "-count=1", "-run", run, "./"+chapter+"/")
 	test.Dir, test.Env = top, append(os.Environ(), "NSLAB_PREBUILT="+bin)
 	out, _ := test.Output()
 	regions, err := regionsOf(top, chapter)
@@ -110,12 +111,20 @@ func messages(said string) string {
 		t := strings.TrimSpace(line)
 		switch {
 		case t == "", strings.HasPrefix(t, "=== "), strings.HasPrefix(t, "--- "), strings.HasPrefix(t, "goroutine "),
-			strings.HasPrefix(t, "/"), strings.HasSuffix(t, ")") && strings.Contains(t, "("), strings.HasPrefix(t, "created by"):
+			strings.HasPrefix(t, "/"), isFrame(t), strings.HasPrefix(t, "created by"):
 			continue
 		}
 		keep = append(keep, line)
 	}
 	return strings.Join(keep, "\n")
+}
+
+// isFrame reports whether a line is a function of a Go stack trace,
+// "nslab/05-net.(*lab).walk(0xc000010000)": a call before any space.
+// An error line that ends in parentheses has a space before its first.
+func isFrame(line string) bool {
+	open, space := strings.IndexByte(line, '('), strings.IndexByte(line, ' ')
+	return open > 0 && (space < 0 || space > open) && strings.HasSuffix(line, ")")
 }
 
 // hintFor finds the step a failure points at: the TODO it ran into;

@@ -25,8 +25,8 @@ func labModule(chapter string) string { return "nslab/labs/" + chapter }
 // its own. It never touches the project's files, and refuses to write
 // over a copy that exists — a student's work.
 func makeLab(top, chapter, dir, level string) ([]region, error) {
-	if _, ok := levels[level]; !ok {
-		return nil, fmt.Errorf("LEVEL=%s: want guided, open, challenge or none", level)
+	if _, ok := levels[level]; !ok && !stepRE.MatchString(level) {
+		return nil, fmt.Errorf("LEVEL=%s: want guided, open, challenge or none, or one step's id such as 3.2", level)
 	}
 	if _, err := os.Stat(dir); err == nil {
 		return nil, fmt.Errorf("%s exists — it may hold your work: move it away to start again", dir)

@@ -42,7 +42,7 @@ func main() {
 			fmt.Printf("  LAB %s  %s: %s\n", r.ID, r.Func, r.Hint)
 		}
 	case "check":
-		list, err := checkLab(top, chapter, dir)
+		list, err := checkLab(top, chapter, dir, "")
 		if err != nil {
 			fail(err)
 		}

@@ -120,6 +120,11 @@ func NoTrace(t testing.TB) {
 	})
 }
 
+// Diff lists what differs from a in b, one "+" or "-" line per thing: for
+// a test that cannot take the host's lock (its own tests take it) and so
+// compares snapshots itself.
+func (a HostState) Diff(b HostState) string { return diff(a, b) }
+
 func diff(a, b HostState) string {
 	var out strings.Builder
 	list := func(name string, x, y []string) {
