@@ -130,6 +130,8 @@ bench: rootfs ## (root) 06-container beside unshare, bwrap, runc, crun: writes d
 	@$(call need-tool,hyperfine,hyperfine)
 	@$(call need-tool,/usr/bin/time,time)
 	@$(GO) build -o $(BIN)/bench ./bench
+	@# The runtime as it was before it had the init born in its cgroup.
+	@$(GO) build -tags nslab_move -o $(BIN)/06-container-moved ./06-container
 	@./$(BIN)/bench --bin $(BIN) --rootfs $(ROOTFS)
 
 doctor: build ## check every chapter's needs on this machine, with the fix for each FAIL

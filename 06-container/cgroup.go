@@ -104,10 +104,11 @@ func joinCgroup(dir string, pid int, log *explain.Log) error {
 }
 
 // visitCgroup moves this process into a container's cgroup, so that the
-// next child is born there, and returns the move back to where it was. A
-// child cannot be put in its cgroup before it runs without clone3's
-// CLONE_INTO_CGROUP (Go 1.20's SysProcAttr.UseCgroupFD), and moving it
-// afterwards would let it run a moment outside.
+// next child is born there, and returns the move back to where it was.
+// Moving the child afterwards would let it run a moment outside, and
+// clone3's CLONE_INTO_CGROUP (cgroup_born.go) is no way for exec: it forks
+// from a thread that holds the container's seccomp filter, which answers
+// clone3 with ENOSYS.
 func visitCgroup(dir string, log *explain.Log) (back func() error, err error) {
 	none := func() error { return nil }
 	if dir == "" {

@@ -38,6 +38,7 @@ type container struct {
 	layer      string       // as root, the tmpfs mounted there for the overlay's upper layer
 	lease      string       // the lease file of its address
 	cgroup     string       // its cgroup, as root
+	bornIn     bool         // whether the init was born in its cgroup (CLONE_INTO_CGROUP)
 	streams    *streams
 	cmd        *exec.Cmd
 	specOut    *os.File     // the runtime's end of the spec pipe
@@ -48,8 +49,8 @@ type container struct {
 }
 
 // cloneFlags are the namespaces the init is born in: all but time, user
-// (which rootless adds) and cgroup, which the init creates itself once
-// the runtime has moved it into its cgroup (cgroup.go).
+// (which rootless adds) and cgroup, which the init creates itself once it
+// is in its cgroup — born there (cgroup_born.go) or moved (connect).
 const cloneFlags = unix.CLONE_NEWUTS | unix.CLONE_NEWNS | unix.CLONE_NEWPID |
 	unix.CLONE_NEWIPC | unix.CLONE_NEWNET
 
@@ -179,13 +180,7 @@ func (c *container) start() error {
 	if c.spec.Verbose {
 		args = append(args, "-v")
 	}
-	c.cmd = reexec.Command("init", args...)
-	c.cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
-	if c.spec.Rootless {
-		keepCapabilities(c.cmd.SysProcAttr)
-	}
-	c.cmd.Stdin, c.cmd.Stdout, c.cmd.Stderr = c.streams.devNull, c.streams.initOut, c.streams.initErr
-	c.cmd.ExtraFiles = append([]*os.File{specIn, lifeIn}, c.streams.initFiles()...)
+	files := append([]*os.File{specIn, lifeIn}, c.streams.initFiles()...)
 	if c.spec.Timings {
 		timingsIn, timingsOut, err := os.Pipe()
 		if err != nil {
@@ -193,12 +188,33 @@ func (c *container) start() error {
 		}
 		defer timingsOut.Close() // the init has its copy once started
 		c.timingsIn = timingsIn
-		c.cmd.ExtraFiles = append(c.cmd.ExtraFiles, timingsOut)
+		files = append(files, timingsOut)
+	}
+	var cgroupDir *os.File
+	if c.cgroup != "" {
+		if cgroupDir, err = os.Open(c.cgroup); err != nil {
+			return err
+		}
+		defer cgroupDir.Close()
 	}
 	markCloexec()
-	c.log.Step(fmt.Sprintf("clone(%s) + execve(\"/proc/self/exe\")", nsinfo.FlagNames(flags)),
+	c.cmd = c.initCommand(flags, args, files)
+	clone := fmt.Sprintf("clone(%s)", nsinfo.FlagNames(flags))
+	if cgroupDir != nil && bornIn(c.cmd.SysProcAttr, cgroupDir) {
+		c.bornIn = true
+		clone = fmt.Sprintf("clone3(%s|CLONE_INTO_CGROUP, cgroup=%s)", nsinfo.FlagNames(flags), c.cgroup)
+	}
+	c.log.Step(clone+` + execve("/proc/self/exe")`,
 		"unshare --uts --mount --pid --fork --ipc --net"+map[bool]string{true: " --user", false: ""}[c.spec.Rootless]+" "+prog+" init")
-	if err := c.cmd.Start(); err != nil {
+	err = c.cmd.Start()
+	if c.bornIn && errors.Is(err, unix.ENOSYS) {
+		// clone3 refused, by a seccomp filter around this runtime: clone,
+		// then move the init (connect does).
+		c.bornIn = false
+		c.cmd = c.initCommand(flags, args, files)
+		err = c.cmd.Start()
+	}
+	if err != nil {
 		if errors.Is(err, unix.EPERM) || errors.Is(err, unix.ENOSPC) {
 			return cli.Failf("clone(%s): %w — run as root, or see %s --check", nsinfo.FlagNames(flags), err, prog)
 		}
@@ -209,12 +225,27 @@ func (c *container) start() error {
 	return nil
 }
 
+// initCommand is the init's command line: this binary again, in new
+// namespaces, killed if the runtime's thread ends first, with the given
+// descriptors from fd 3 on.
+func (c *container) initCommand(flags uintptr, args []string, files []*os.File) *exec.Cmd {
+	cmd := reexec.Command("init", args...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: flags, Pdeathsig: syscall.SIGKILL}
+	if c.spec.Rootless {
+		keepCapabilities(cmd.SysProcAttr)
+	}
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.streams.devNull, c.streams.initOut, c.streams.initErr
+	cmd.ExtraFiles = files
+	return cmd
+}
+
 // connect does from outside what the init cannot do for itself: its
-// cgroup, the uid and gid maps of a rootless container, and the veth pair
-// of a bridged one. Then it sends the spec, which lets the init go on.
+// cgroup (unless it was born there), the uid and gid maps of a rootless
+// container, and the veth pair of a bridged one. Then it sends the spec,
+// which lets the init go on.
 func (c *container) connect() error {
 	pid := c.cmd.Process.Pid
-	if c.cgroup != "" {
+	if c.cgroup != "" && !c.bornIn {
 		if err := joinCgroup(c.cgroup, pid, c.log); err != nil {
 			return err
 		}

@@ -37,6 +37,8 @@ func peers(cfg config) []peer {
 	return []peer{
 		{"06-container --net=none", "the container: UTS, mount, PID, IPC, network (lo only) and cgroup namespaces, an overlay root, pivot_root, /proc /sys /dev, init, protections",
 			[]string{c, "--rootfs", r, "--net=none", "--", "/bin/true"}, ""},
+		{"06-container --net=none, init moved", "the same runtime built to move the init into its cgroup after the clone (-tags nslab_move), as before clone3's CLONE_INTO_CGROUP",
+			[]string{filepath.Join(cfg.bin, "06-container-moved"), "--rootfs", r, "--net=none", "--", "/bin/true"}, ""},
 		{"06-container --net=none --rootfs-rw", "the same without the overlay: the rootfs itself is the root, so no tmpfs, upper or work directory to make",
 			[]string{c, "--rootfs", r, "--net=none", "--rootfs-rw", "--", "/bin/true"}, ""},
 		{"06-container --net=bridge", "the same, plus a lease, a veth pair on the bridge, addresses, routes and rules",
