@@ -1,12 +1,13 @@
 // Command nsprobe is the lab's probe: run inside a container, each
 // subcommand tries one thing and says whether the kernel allowed it. make
-// rootfs installs it as /usr/local/bin/nsprobe.
+// rootfs installs it as /usr/local/bin/nsprobe. Run without arguments, it
+// lists every probe; for example:
 //
 //	nsprobe escape FILE      the classic chroot escape, then read FILE
 //	nsprobe shm-create KEY   create a System V shared memory segment
-//	nsprobe shm-find KEY     look for a segment by key
 //	nsprobe listen ADDR      accept one TCP connection and greet it
 //	nsprobe connect ADDR     connect over TCP and print the greeting
+//	nsprobe ns-info PATH     ask a namespace file about itself (ioctl_ns)
 //
 // Exit status: 0 when the attempt succeeded, 1 when the kernel refused,
 // 2 for a usage error.
