@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -29,5 +30,26 @@ func TestInitBornInItsCgroup(t *testing.T) {
 	}
 	if r.Stdout != "0::/\n" {
 		t.Errorf("inside, /proc/self/cgroup says %q, want the root of its cgroup namespace, 0::/", r.Stdout)
+	}
+}
+
+// Where a seccomp filter around the runtime answers clone3 with ENOSYS —
+// older container engines' default profiles do — the runtime clones, then
+// moves the init into its cgroup, as a Go 1.19 build does: the container
+// starts, in its cgroup.
+func TestCloneThreeRefused(t *testing.T) {
+	labtest.NeedRoot(t)
+	noTrace(t)
+	argv := append([]string{bin}, args(t, "--net=none", "-v", "--", "grep", "^0::", "/proc/self/cgroup")...)
+	r := labtest.RunOpts(t, labtest.Opts{Env: []string{underClone3Filter + "=1"}}, os.Args[0], argv...).Want(t, 0)
+	made := regexp.MustCompile(`mkdir\("(/sys/fs/cgroup[^"]*/nslab/[0-9a-f]{12})"\)`).FindStringSubmatch(r.Stderr)
+	if made == nil {
+		t.Fatalf("-v shows no cgroup made:\n%s", r.Stderr)
+	}
+	if !strings.Contains(r.Stderr, made[1]+"/cgroup.procs") {
+		t.Errorf("with clone3 refused, the init was not moved into %s:\n%s", made[1], r.Stderr)
+	}
+	if r.Stdout != "0::/\n" {
+		t.Errorf("inside, /proc/self/cgroup says %q, want 0::/", r.Stdout)
 	}
 }

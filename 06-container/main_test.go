@@ -20,6 +20,9 @@ import (
 var bin, probe string
 
 func TestMain(m *testing.M) {
+	if os.Getenv(underClone3Filter) != "" {
+		runUnderClone3Filter()
+	}
 	os.Exit(labtest.Main(m, map[string]*string{".": &bin, "./nsprobe": &probe}))
 }
 

@@ -210,6 +210,7 @@ func (c *container) start() error {
 	if c.bornIn && errors.Is(err, unix.ENOSYS) {
 		// clone3 refused, by a seccomp filter around this runtime: clone,
 		// then move the init (connect does).
+		c.log.Note("clone3 refused (ENOSYS): clone instead, then move the init into its cgroup")
 		c.bornIn = false
 		c.cmd = c.initCommand(flags, args, files)
 		err = c.cmd.Start()
