@@ -36,7 +36,8 @@ func regionOf(fn *ast.FuncDecl) (region, bool) {
 	lines := strings.Split(fn.Doc.Text(), "\n")
 	for i, line := range lines {
 		if m := labRE.FindStringSubmatch(line); m != nil {
-			hint := strings.Join(strings.Fields(strings.Join(append([]string{m[3]}, lines[i+1:]...), " ")), " ")
+			text := strings.Join(append([]string{m[3]}, lines[i+1:]...), " ")
+			hint := strings.Join(strings.Fields(text), " ") // one space between words
 			r := region{ID: m[1], Level: m[2], Hint: hint, Func: fn.Name.Name}
 			if c := checkedRE.FindStringSubmatch(hint); c != nil {
 				r.Tests = strings.Split(c[1], ", ")
