@@ -209,13 +209,14 @@ func run(f flags, command []string, verbose bool, log *explain.Log, start runSta
 		return err
 	}
 
-	// 3. The init, in new namespaces, waiting for its spec.
+	// 3. The init, in new namespaces and — built with Go 1.20 or newer —
+	// born in its cgroup (cgroup_born.go), waiting for its spec.
 	if err := c.start(); err != nil {
 		return err
 	}
 
-	// 4. From outside: its cgroup, the user namespace's maps, the veth
-	// pair. The spec then lets the init go on; ps, exec and stop find it
+	// 4. From outside: its cgroup if it was not born there, the user
+	// namespace's maps, the veth pair. The spec then lets the init go on; ps, exec and stop find it
 	// by its info.
 	if err := c.connect(); err != nil {
 		c.kill()

@@ -63,6 +63,21 @@ func usage() {
 // errUsage is a probe called with the wrong arguments.
 var errUsage = errors.New("usage")
 
+// count reads the arguments of a server probe, ADDR [N]: how many
+// clients to serve, 1 when N is absent.
+func count(args []string) (int, error) {
+	if len(args) != 1 && len(args) != 2 {
+		return 0, errUsage
+	}
+	n := 1
+	if len(args) == 2 {
+		if _, err := fmt.Sscan(args[1], &n); err != nil || n < 1 {
+			return 0, errUsage
+		}
+	}
+	return n, nil
+}
+
 // need checks the number of arguments.
 func need(args []string, n int) error {
 	if len(args) != n {

@@ -18,14 +18,9 @@ func init() {
 // listen prints "listening" once the socket is bound, so a test knows
 // when to connect, then serves one connection, or N.
 func listen(args []string) error {
-	if len(args) != 1 && len(args) != 2 {
-		return errUsage
-	}
-	n := 1
-	if len(args) == 2 {
-		if _, err := fmt.Sscan(args[1], &n); err != nil || n < 1 {
-			return errUsage
-		}
+	n, err := count(args)
+	if err != nil {
+		return err
 	}
 	ln, err := net.Listen("tcp", args[0])
 	if err != nil {

@@ -15,14 +15,9 @@ func init() {
 
 // udpListen prints what each datagram says and who sent it, and answers.
 func udpListen(args []string) error {
-	if len(args) != 1 && len(args) != 2 {
-		return errUsage
-	}
-	n := 1
-	if len(args) == 2 {
-		if _, err := fmt.Sscan(args[1], &n); err != nil || n < 1 {
-			return errUsage
-		}
+	n, err := count(args)
+	if err != nil {
+		return err
 	}
 	pc, err := net.ListenPacket("udp", args[0])
 	if err != nil {
